@@ -1,0 +1,233 @@
+"""Whoosh analyzers for en, fr and zh, shared by indexing and query parsing.
+
+Chinese goes through OpenCC (Traditional to Simplified, for index terms only) and jieba with
+a user dictionary of policy terms. Positions are sequential over a *fine* segmentation (words
+of jieba's dictionary no longer than two characters where a longer word can be split), so a
+phrase matches whichever way jieba grouped the characters in context; the longer word is
+also indexed, at the position of its first part, so that whole-word matches rank higher.
+Offsets are true character offsets into the original text, for highlighting.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import re
+import unicodedata
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+    Token,
+    Tokenizer,
+)
+from whoosh.lang import stopwords_for_language
+from whoosh.lang.snowball import english, french
+from whoosh.support.charset import accent_map
+
+_WORD = r"[^\W_]+"
+_FRENCH_ELISIONS = {"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"}
+_LATIN_IN_CHINESE = re.compile(r"[^\W_]+(?:[.,]\d+)*")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _fold(word: str) -> str:
+    return word.translate(accent_map) if any(ord(c) > 127 for c in word) else word
+
+
+def analyzer_for(lang: str, dictionary: tuple[str, ...] = ()) -> Analyzer:
+    """The analyzer of one language's fields: ``en``, ``fr`` or ``zh``.
+
+    ``dictionary`` is the user dictionary (extra words) that Chinese segmentation uses.
+    """
+    if lang == "en":
+        stops = frozenset(stopwords_for_language("en")) | {"s"}
+        return (
+            RegexTokenizer(_WORD)
+            | LowercaseFilter()
+            | CharsetFilter(accent_map)
+            | StopFilter(stoplist=stops, minsize=1)
+            | StemFilter(stemfn=english.EnglishStemmer().stem, lang=None, ignore=None, cachesize=50000)
+        )
+    if lang == "fr":
+        # fold accents before stemming, so that a query typed without accents stems alike
+        stops = frozenset(_fold(w) for w in stopwords_for_language("fr")) | _FRENCH_ELISIONS
+        return (
+            RegexTokenizer(_WORD)
+            | LowercaseFilter()
+            | CharsetFilter(accent_map)
+            | StopFilter(stoplist=stops, minsize=1)
+            | StemFilter(stemfn=french.FrenchStemmer().stem, lang=None, ignore=None, cachesize=50000)
+        )
+    if lang == "zh":
+        return ChineseTokenizer(dictionary) | LowercaseFilter()
+    raise ValueError(f"no analyzer for language {lang!r}")
+
+
+class ChineseTokenizer(Tokenizer):
+    """Segments Chinese with jieba after OpenCC t2s, yielding fine words with true offsets.
+
+    >>> [t.text for t in ChineseTokenizer()("區域協調發展", mode="query")]
+    ['区域', '协调', '发展']
+    """
+
+    def __init__(self, dictionary: tuple[str, ...] = ()) -> None:
+        self.dictionary = tuple(dictionary)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ChineseTokenizer) and other.dictionary == self.dictionary
+
+    def __hash__(self) -> int:
+        return hash(self.dictionary)
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        with_compounds = mode != "query"
+        for pos, text, start, end, compound in segment(value, self.dictionary, with_compounds):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = text
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            token.compound = compound
+            yield token
+
+
+def segment(
+    text: str, dictionary: tuple[str, ...] = (), with_compounds: bool = True
+) -> Iterator[tuple[int, str, int, int, bool]]:
+    """Yield (position, word, start, end, is_compound) for Chinese text.
+
+    Words are Simplified; start and end are offsets into ``text`` as given.
+    """
+    normal = to_simplified(text)
+    jieba = _jieba(dictionary)
+    pos = 0
+    for word, start, end in jieba.tokenize(normal, HMM=False):
+        if not _HAN.search(word):
+            for latin in _LATIN_IN_CHINESE.finditer(word):
+                yield pos, latin.group(0), start + latin.start(), start + latin.end(), False
+                pos += 1
+            continue
+        parts = fine_parts(word, dictionary)
+        if with_compounds and len(parts) > 1:
+            yield pos, word, start, end, True
+        offset = start
+        for part in parts:
+            yield pos, part, offset, offset + len(part), False
+            offset += len(part)
+            pos += 1
+
+
+def to_simplified(text: str) -> str:
+    """Full-width forms folded and Traditional converted to Simplified, keeping every offset."""
+    folded = "".join(_fold_width(c) for c in text)
+    converted = _opencc().convert(folded)
+    if len(converted) != len(folded):
+        # a phrase conversion changed the length: convert character by character instead
+        converted = "".join(_opencc().convert(c) if len(_opencc().convert(c)) == 1 else c for c in folded)
+    return converted
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_width(char: str) -> str:
+    folded = unicodedata.normalize("NFKC", char)
+    return folded if len(folded) == 1 else char
+
+
+@functools.lru_cache(maxsize=200_000)
+def fine_parts(word: str, dictionary: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Split a word longer than two characters into its most probable dictionary sub-words.
+
+    >>> fine_parts("粤港澳大湾区")
+    ('粤港', '澳', '大湾', '区')
+    """
+    if len(word) <= 2:
+        return (word,)
+    jieba = _jieba(dictionary)
+    dag = jieba.get_DAG(word)
+    n = len(word)
+    log_total = math.log(jieba.total)
+    route: dict[int, tuple[float, int]] = {n: (0.0, 0)}
+    for idx in range(n - 1, -1, -1):
+        candidates = [
+            (math.log(jieba.FREQ.get(word[idx : x + 1]) or 1) - log_total + route[x + 1][0], x)
+            for x in dag[idx]
+            if not (idx == 0 and x == n - 1)
+        ]
+        route[idx] = max(candidates)
+    parts: list[str] = []
+    idx = 0
+    while idx < n:
+        end = route[idx][1] + 1
+        parts.extend(fine_parts(word[idx:end], dictionary))
+        idx = end
+    return tuple(parts)
+
+
+@functools.cache
+def _opencc() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@functools.cache
+def _jieba(dictionary: tuple[str, ...]) -> Any:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word in dictionary:
+        tokenizer.add_word(to_simplified(word))
+    return tokenizer
+
+
+def read_dictionary(path: Path | None = None) -> tuple[str, ...]:
+    """Words of a user dictionary file (jieba format: word [freq] [tag], # comments).
+
+    Without a path, the policy terms shipped with the package.
+    """
+    if path is None:
+        text = resources.files("policy_search").joinpath("data/policy_terms.txt").read_text(encoding="utf-8")
+    else:
+        text = path.read_text(encoding="utf-8-sig")
+    words = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            words.append(line.split()[0])
+    return tuple(dict.fromkeys(words))
+
+
+def dictionary_digest(dictionary: tuple[str, ...]) -> str:
+    return hashlib.sha256("\n".join(dictionary).encode()).hexdigest()[:12]

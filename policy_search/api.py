@@ -1,0 +1,129 @@
+"""The Python API the CLI itself uses: open an index, search it, list and show documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import query as wq
+
+from .analysis import read_dictionary
+from .errors import QueryError
+from .index import DICTIONARY_FILE, document_records, open_whoosh
+from .model import DocumentInfo, Hit
+from .query import build_filter, parse_query
+from .snippets import make_snippet
+
+DEFAULT_INDEX = Path("indexes/default")
+
+
+@dataclass(frozen=True)
+class Results:
+    """The hits of one search, best first, and how many passages matched in all."""
+
+    query: str
+    total: int
+    hits: tuple[Hit, ...]
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+
+def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+class Index:
+    """A built policy-search index, open for searching."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._ix = open_whoosh(self.path)
+        self.dictionary = read_dictionary(self.path / DICTIONARY_FILE)
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        lang: str | Sequence[str] | None = None,
+        doc: str | Sequence[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Results:
+        """Search passages; ``lang`` and ``doc`` (globs allowed) filter, ``since``/``until`` take dates.
+
+        Raises QueryError for a malformed query or filter.
+        """
+        if limit < 0 or offset < 0:
+            raise QueryError("limit and offset must not be negative")
+        langs = _as_tuple(lang)
+        parsed = parse_query(query, langs, self.dictionary)
+        if parsed.langs:
+            langs = tuple(x for x in parsed.langs if not langs or x in langs) or ("none",)
+        docs = _as_tuple(doc) + parsed.docs
+        filter_query = build_filter([x for x in langs if x != "none"], docs, since, until)
+        if langs == ("none",):
+            return Results(query, 0, ())
+        with self._ix.searcher() as searcher:
+            results = searcher.search(parsed.query, filter=filter_query, limit=offset + limit if limit else None, terms=True)
+            total = len(results)
+            hits = []
+            for rank, result in enumerate(results[offset : offset + limit], start=offset + 1):
+                hits.append(self._hit(rank, result.score, result.fields(), _terms_of(result)))
+        return Results(query, total, tuple(hits))
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every indexed document, sorted by doc_id."""
+        return document_records(self.path)
+
+    def passages(self, doc_id: str, *, page: int | None = None, passage: int | None = None) -> list[Hit]:
+        """A document's passages in reading order, optionally only one page or one passage."""
+        parts: list[Any] = [wq.Term("kind", "passage"), wq.Term("doc_id", doc_id)]
+        if passage is not None:
+            parts.append(wq.NumericRange("passage", passage, passage))
+        with self._ix.searcher() as searcher:
+            found = [searcher.stored_fields(n) for n in searcher.docs_for_query(wq.And(parts))]
+        found.sort(key=lambda fields: fields["passage"])
+        if page is not None:
+            found = [f for f in found if f.get("page") == page]
+        return [self._hit(0, 0.0, fields, set()) for fields in found]
+
+    def _hit(self, rank: int, score: float, fields: dict[str, Any], terms: set[tuple[str, str]]) -> Hit:
+        lang = fields["lang"]
+        body_terms = {text for field, text in terms if field in (f"body_{lang}", f"section_{lang}", f"title_{lang}")}
+        text = fields["text"]
+        snippet = make_snippet(text, lang, body_terms, self.dictionary) if terms else ""
+        return Hit(
+            rank=rank,
+            score=float(score),
+            doc_id=fields["doc_id"],
+            title=fields["title"],
+            lang=lang,
+            date=fields.get("date", ""),
+            section=fields.get("section", ""),
+            page=fields.get("page"),
+            page_label=fields.get("page_label", ""),
+            passage=fields["passage"],
+            snippet=snippet,
+            text=text,
+            source=fields["source"],
+        )
+
+
+def _terms_of(result: Any) -> set[tuple[str, str]]:
+    matched = result.matched_terms() if result.results.has_matched_terms() else []
+    return {(field, value.decode("utf-8") if isinstance(value, bytes) else value) for field, value in matched}
+
+
+def open_index(path: Path | str = DEFAULT_INDEX) -> Index:
+    """Open the index at ``path`` for searching; raises IndexMissing if there is none."""
+    return Index(path)

@@ -1,0 +1,292 @@
+"""The command line: parse options, call the API, print. No logic of its own."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from . import api
+from .errors import IndexMissing, PolicySearchError
+from .export import Format, write_csv, write_json, write_jsonl
+from .model import Hit
+
+DEFAULT_CORPUS = Path("corpus")
+
+
+class CommandError(click.ClickException):
+    """An expected error: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def index_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="POLICY_SEARCH_INDEX",
+        default=None,
+        help="Index directory (default ./indexes/default; env POLICY_SEARCH_INDEX).",
+    )(func)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="policy-search")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Search plan and guidance documents in Chinese, English and French, with citations.
+
+    \b
+    Examples:
+        policy-search ingest corpus/            # build or update the index
+        policy-search search "coordinated regional development"
+        policy-search search 区域协调发展 --lang zh --format csv --out hits.csv
+        policy-search docs
+        policy-search show seeds/002_2b698c6a19e47f6b --passage 11
+    """
+    ctx.obj = {"debug": debug}
+
+
+@contextmanager
+def _errors(ctx: click.Context) -> Iterator[None]:
+    try:
+        yield
+    except PolicySearchError as exc:
+        if ctx.obj and ctx.obj.get("debug"):
+            raise
+        raise CommandError(str(exc)) from exc
+
+
+def _index_path(index_dir: Path | None) -> tuple[Path, bool]:
+    if index_dir is not None:
+        return index_dir, False
+    return api.DEFAULT_INDEX, True
+
+
+def _open(index_dir: Path | None, build_default: bool = False) -> api.Index:
+    path, is_default = _index_path(index_dir)
+    from .index import index_exists
+
+    if is_default and build_default and not index_exists(path):
+        if not DEFAULT_CORPUS.is_dir():
+            raise IndexMissing(f"no index at {path} and no ./corpus folder to build it from: run `policy-search ingest PATH`")
+        click.echo(f"Building the default index {path} from ./{DEFAULT_CORPUS} (first use)...", err=True)
+        report = _run_ingest([DEFAULT_CORPUS], path, rebuild=False, jobs=os.cpu_count() or 1, lock_timeout=60.0, silent=False, dictionary=None)
+        click.echo(report.summary(), err=True)
+    return api.open_index(path)
+
+
+def _run_ingest(paths: list[Path], index_dir: Path, *, rebuild: bool, jobs: int, lock_timeout: float, silent: bool, dictionary: Path | None) -> Any:
+    from .index import ingest
+
+    show_bar = not silent and sys.stderr.isatty()
+    bar: Any = None
+
+    def on_plan(total: int) -> None:
+        nonlocal bar
+        if show_bar and total:
+            bar = click.progressbar(length=total, label="Ingesting", file=sys.stderr)
+            bar.__enter__()
+
+    def progress(path: str) -> None:
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        return ingest(paths, index_dir, rebuild=rebuild, dictionary_path=dictionary, jobs=jobs,
+                      lock_timeout=lock_timeout, progress=progress, on_plan=on_plan)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_option
+@click.option("--rebuild", is_flag=True, help="Start from an empty index instead of updating it.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="CPU count", help="Parse files in N processes.")
+@click.option("--dict", "dictionary", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Extra Chinese words for segmentation (one per line; needs --rebuild on an existing index).")
+@click.option("--lock-timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for another ingest to finish.")
+@click.option("--silent", is_flag=True, help="No progress bar.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int, dictionary: Path | None, lock_timeout: float, silent: bool) -> None:
+    """Ingest .txt, .md and .pdf files and folders into the index (default: ./corpus).
+
+    Unchanged files are skipped, changed files replaced, and files gone from an
+    ingested folder removed. Exit status 1 if a file could not be read.
+
+    \b
+    Example:
+        policy-search ingest corpus/ ~/plans/2025 --jobs 2
+    """
+    path, _ = _index_path(index_dir)
+    with _errors(ctx):
+        report = _run_ingest(list(paths) or [DEFAULT_CORPUS], path, rebuild=rebuild, jobs=jobs, lock_timeout=lock_timeout, silent=silent, dictionary=dictionary)
+    for failed_path, reason in report.failed:
+        click.echo(f"Error: {failed_path}: {reason}", err=True)
+    click.echo(report.summary())
+    if report.failed:
+        ctx.exit(1)
+
+
+def _colour_enabled(no_color: bool, out: IO[str]) -> bool:
+    return not no_color and "NO_COLOR" not in os.environ and out.isatty()
+
+
+_MARK = re.compile(r"\[\[(.+?)\]\]", re.S)
+
+
+def _print_text(hits: list[Hit], total: int, offset: int, out: IO[str], colour: bool) -> None:
+    for hit in hits:
+        snippet = hit.snippet or hit.text[:200]
+        if colour:
+            snippet = _MARK.sub(lambda m: click.style(m.group(1), fg="red", bold=True), snippet)
+            header = click.style(f"{hit.rank}.", bold=True) + " " + click.style(hit.citation, fg="cyan")
+        else:
+            header = f"{hit.rank}. {hit.citation}"
+        click.echo(f"{header}  [{hit.doc_id}, {hit.lang}, score {hit.score:.2f}]", file=out)
+        click.echo(f"   {snippet}", file=out)
+        click.echo("", file=out)
+    shown = f"{offset + 1}-{offset + len(hits)}" if hits else "0"
+    click.echo(f"{shown} of {total} passages", file=out)
+
+
+@cli.command()
+@click.argument("query")
+@index_option
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits to show.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits first (paging).")
+@click.option("--lang", "langs", multiple=True, type=click.Choice(["en", "fr", "zh"]), help="Only passages in this language (repeatable).")
+@click.option("--doc", "docs", multiple=True, help="Only this document id; globs allowed, e.g. 'seeds/*' (repeatable).")
+@click.option("--since", help="Only documents dated on or after (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--until", help="Only documents dated on or before (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]), default="text", show_default=True, help="Output format.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
+@click.option("--bom", is_flag=True, help="Start CSV with a byte-order mark (for Excel).")
+@click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR is respected too).")
+@click.pass_context
+def search(ctx: click.Context, query: str, index_dir: Path | None, limit: int, offset: int, langs: tuple[str, ...], docs: tuple[str, ...], since: str | None, until: str | None, fmt: str, out: Path | None, bom: bool, no_color: bool) -> None:
+    """Search the index for QUERY and print the ranked passages with citations.
+
+    Words are ANDed; OR, NOT, parentheses, "exact phrases", prefix*, and the fields
+    lang:, doc:, title:, section: are understood. Exit status 1 when nothing matches.
+
+    \b
+    Examples:
+        policy-search search "coordinated regional development"
+        policy-search search '區域協調發展 OR 区域协调发展' --lang zh
+        policy-search search 'developpement NOT lang:en' --format json
+        policy-search search 'section:"Box 12" airports' --format csv --out hits.csv
+    """
+    with _errors(ctx):
+        index = _open(index_dir, build_default=True)
+        results = index.search(query, limit=limit, offset=offset, lang=langs, doc=docs, since=since, until=until)
+    if not results.hits and fmt != "json":
+        if fmt == "text":
+            click.echo(f"No passages match {query!r}.", err=True)
+        ctx.exit(1)
+    handle = open(out, "w", encoding="utf-8", newline="") if out else click.get_text_stream("stdout")
+    try:
+        hits = list(results.hits)
+        if fmt == "text":
+            _print_text(hits, results.total, offset, handle, _colour_enabled(no_color, handle))
+        elif fmt == "json":
+            write_json(query, results.total, hits, handle)
+        elif fmt == "jsonl":
+            write_jsonl(hits, handle)
+        else:
+            write_csv(hits, handle, bom=bom)
+    finally:
+        if out:
+            handle.close()
+    if not results.hits:
+        ctx.exit(1)
+
+
+@cli.command()
+@index_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text", show_default=True, help="Output format.")
+@click.pass_context
+def docs(ctx: click.Context, index_dir: Path | None, fmt: str) -> None:
+    """List the indexed documents: doc_id, title, language, date, pages, passages, source.
+
+    \b
+    Example:
+        policy-search docs --format csv > documents.csv
+    """
+    import csv
+    import json
+
+    with _errors(ctx):
+        documents = _open(index_dir, build_default=True).documents()
+    columns = ["doc_id", "title", "lang", "date", "pages", "passages", "source"]
+    rows = [{c: getattr(d, c) for c in columns} for d in documents]
+    out = click.get_text_stream("stdout")
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "jsonl":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, columns, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for d in documents:
+            pages = f"{d.pages} pages" if d.pages else "no pages"
+            click.echo(f"{d.doc_id}  [{d.lang}] {d.date or '----------'}  {d.passages} passages, {pages}")
+            click.echo(f"    {d.title}")
+            click.echo(f"    {d.source}")
+        click.echo(f"{len(documents)} documents")
+
+
+@cli.command()
+@click.argument("doc_id")
+@index_option
+@click.option("--passage", type=click.IntRange(min=1), help="Only passage N.")
+@click.option("--page", type=click.IntRange(min=1), help="Only the passages that start on page N.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text", show_default=True, help="Output format.")
+@click.pass_context
+def show(ctx: click.Context, doc_id: str, index_dir: Path | None, passage: int | None, page: int | None, fmt: str) -> None:
+    """Print a document's passages in reading order with their citations.
+
+    \b
+    Examples:
+        policy-search show seeds/004_126da79b9d7433e3
+        policy-search show seeds/000_86f2992c49784acc --page 56
+    """
+    with _errors(ctx):
+        index = _open(index_dir, build_default=True)
+        hits = index.passages(doc_id, page=page, passage=passage)
+        if not hits:
+            known = {d.doc_id for d in index.documents()}
+            if doc_id not in known:
+                raise CommandError(f"no document {doc_id!r} in the index (list them with `policy-search docs`)")
+            raise CommandError(f"document {doc_id!r} has no passage matching --passage/--page")
+    out = click.get_text_stream("stdout")
+    if fmt == "json":
+        write_json(doc_id, len(hits), hits, out)
+    elif fmt == "jsonl":
+        write_jsonl(hits, out)
+    elif fmt == "csv":
+        write_csv(hits, out)
+    else:
+        for hit in hits:
+            click.echo(hit.citation)
+            click.echo(hit.text)
+            click.echo("")
+
+
+def main() -> None:
+    cli(prog_name="policy-search")

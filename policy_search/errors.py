@@ -1,0 +1,17 @@
+"""The exceptions the library raises; the CLI turns each into a one-line message."""
+
+
+class PolicySearchError(Exception):
+    """Base class: an expected failure with a message fit for the user."""
+
+
+class IndexMissing(PolicySearchError):
+    """The index directory does not exist or holds no policy-search index."""
+
+
+class IndexLocked(PolicySearchError):
+    """Another process is writing the index and did not finish in time."""
+
+
+class QueryError(PolicySearchError):
+    """A malformed query or filter."""

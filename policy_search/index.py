@@ -1,0 +1,379 @@
+"""The Whoosh index: schema, create/open, incremental ingest by content hash, atomic publish.
+
+Every change is one Whoosh commit (its table of contents is replaced atomically), and a
+rebuild is made in a sibling directory and swapped in, so an ingest interrupted at any point
+leaves the previous index searchable. Document records (content hash, title, pages) live in
+the index itself, so they can never disagree with the passages.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+
+from .analysis import analyzer_for, dictionary_digest, read_dictionary
+from .document import SUFFIXES, content_hash, doc_id_for, parse_bytes
+from .errors import IndexLocked, IndexMissing, PolicySearchError
+from .model import LANGUAGES, Document, DocumentInfo
+from .readers import UnreadableFile
+
+FORMAT_VERSION = 1
+META_FILE = "policy-search.json"
+DICTIONARY_FILE = "userdict.txt"
+
+
+def make_schema(dictionary: tuple[str, ...]) -> Schema:
+    """One body, section and title field per language, each with its language's analyzer."""
+    fields: dict[str, Any] = {
+        "kind": ID(stored=True),
+        "doc_id": ID(stored=True),
+        "passage": NUMERIC(stored=True, sortable=True),
+        "lang": ID(stored=True),
+        "date": ID(stored=True),
+        "title": STORED(),
+        "section": STORED(),
+        "page": STORED(),
+        "page_label": STORED(),
+        "text": STORED(),
+        "source": STORED(),
+        "meta": STORED(),
+    }
+    for lang in LANGUAGES:
+        analyzer = analyzer_for(lang, dictionary)
+        fields[f"body_{lang}"] = TEXT(analyzer=analyzer, phrase=True, chars=False)
+        fields[f"section_{lang}"] = TEXT(analyzer=analyzer, phrase=True, field_boost=0.5)
+        fields[f"title_{lang}"] = TEXT(analyzer=analyzer, phrase=True, field_boost=0.3)
+    return Schema(**fields)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did: counts of files, failures with reasons, passages in the index."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: tuple[tuple[str, str], ...] = ()
+    passages: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {len(self.failed)} failed; {self.passages} passages in the index"
+        )
+
+
+@dataclass
+class _Plan:
+    to_parse: list[tuple[Path, Path, bytes, str]] = field(default_factory=list)
+    unchanged: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+
+ProgressCallback = Callable[[str], None]
+
+
+class UnreadableDictionary(PolicySearchError):
+    """A user dictionary that cannot be read or used."""
+
+
+def index_exists(index_dir: Path) -> bool:
+    return (Path(index_dir) / META_FILE).is_file()
+
+
+def open_whoosh(index_dir: Path) -> Any:
+    """Open the Whoosh index in ``index_dir``, or raise IndexMissing."""
+    index_dir = Path(index_dir)
+    _recover(index_dir)
+    meta_path = index_dir / META_FILE
+    if not meta_path.is_file():
+        raise IndexMissing(f"no index at {index_dir}: build one with `policy-search ingest PATH --index {index_dir}`")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexMissing(f"index at {index_dir} is unreadable ({exc}); rebuild it with `policy-search ingest --rebuild`") from exc
+    if meta.get("format") != FORMAT_VERSION:
+        raise IndexMissing(
+            f"index at {index_dir} has format {meta.get('format')}, this version reads {FORMAT_VERSION}: "
+            "rebuild it with `policy-search ingest --rebuild`"
+        )
+    try:
+        return whoosh_index.open_dir(str(index_dir))
+    except Exception as exc:  # Whoosh raises several unrelated types for damaged files
+        raise IndexMissing(f"index at {index_dir} is unreadable ({exc}); rebuild it with `policy-search ingest --rebuild`") from exc
+
+
+def ingest(
+    paths: Iterable[Path],
+    index_dir: Path,
+    *,
+    rebuild: bool = False,
+    dictionary_path: Path | None = None,
+    jobs: int = 1,
+    lock_timeout: float = 30.0,
+    progress: ProgressCallback | None = None,
+    on_plan: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders into the index at ``index_dir`` (created if missing).
+
+    Unchanged files (same content hash) are skipped, changed ones replaced, files gone from
+    an ingested folder removed. ``progress`` is called with each file's path as it is done;
+    ``on_plan`` with the number of files to parse once that is known.
+    """
+    index_dir = Path(index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with _write_lock(index_dir, lock_timeout):
+        _recover(index_dir)
+        exists = index_exists(index_dir)
+        if dictionary_path is not None and exists and not rebuild:
+            raise UnreadableDictionary(
+                f"--dict {dictionary_path}: a new dictionary changes how Chinese is segmented; "
+                "use it with --rebuild"
+            )
+        fresh = rebuild or not exists
+        if dictionary_path is not None:
+            try:
+                dictionary = read_dictionary() + read_dictionary(dictionary_path)
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UnreadableDictionary(f"--dict {dictionary_path}: cannot read it ({exc})") from exc
+        elif exists:
+            dictionary = _stored_dictionary(index_dir)
+        else:
+            dictionary = read_dictionary()
+        target = _building_dir(index_dir) if fresh else index_dir
+        if fresh:
+            ix = _create(target, dictionary)
+        else:
+            ix = open_whoosh(index_dir)
+        records = {} if fresh else _document_records(ix)
+        roots = [Path(p) for p in paths]
+        plan = _plan(roots, records)
+        if on_plan:
+            on_plan(len(plan.to_parse))
+        writer = ix.writer(limitmb=256)
+        try:
+            new = changed = 0
+            failed = list(plan.failed)
+            for doc, error, (path, root, _, _) in _parse_all(plan.to_parse, jobs):
+                if progress:
+                    progress(str(path))
+                if doc is None:
+                    failed.append((str(path), error))
+                    continue
+                if doc.doc_id in records:
+                    writer.delete_by_term("doc_id", doc.doc_id)
+                    changed += 1
+                else:
+                    new += 1
+                _add_document(writer, doc, root)
+            removed = 0
+            for doc_id, info in records.items():
+                if doc_id in plan.seen:
+                    continue
+                if any(info.root == str(r.resolve()) for r in roots if r.is_dir()):
+                    writer.delete_by_term("doc_id", doc_id)
+                    removed += 1
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            if fresh:
+                shutil.rmtree(target, ignore_errors=True)
+            raise
+        if fresh:
+            _publish(target, index_dir)
+        with open_whoosh(index_dir).searcher() as searcher:
+            passages = searcher.doc_count() - sum(1 for _ in searcher.document_numbers(kind="doc"))
+    return IngestReport(new, changed, plan.unchanged, removed, tuple(failed), passages)
+
+
+def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
+    """Which files to parse, which are unchanged, which paths cannot be read."""
+    plan = _Plan()
+    for root in roots:
+        if root.is_dir():
+            files = sorted(p for p in root.rglob("*") if _is_document(p, root))
+            base = root
+        elif root.is_file():
+            files, base = [root], root.parent
+        else:
+            plan.failed.append((str(root), "no such file or directory"))
+            continue
+        for path in files:
+            doc_id = doc_id_for(path, base)
+            if doc_id in plan.seen:
+                plan.failed.append((str(path), f"another file already has the document id {doc_id!r}"))
+                continue
+            plan.seen.add(doc_id)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                plan.failed.append((str(path), exc.strerror or str(exc)))
+                continue
+            record = records.get(doc_id)
+            if record is not None and record.content_hash == content_hash(data):
+                plan.unchanged += 1
+                continue
+            plan.to_parse.append((path, base, data, str(path)))
+    return plan
+
+
+# Notes about a folder, not documents in it (the bundled corpus says where its files came from).
+_FOLDER_NOTES = {"readme.md", "sources.md", "source.md"}
+
+
+def _is_document(path: Path, root: Path) -> bool:
+    """A file ingest picks up in a folder: a known suffix, not hidden, not the folder's notes."""
+    hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+    return (
+        path.is_file()
+        and path.suffix.lower() in SUFFIXES
+        and not hidden
+        and path.name.lower() not in _FOLDER_NOTES
+    )
+
+
+def _parse_one(item: tuple[Path, Path, bytes, str]) -> tuple[Document | None, str]:
+    path, base, data, source = item
+    try:
+        return parse_bytes(data, path, base, source), ""
+    except UnreadableFile as exc:
+        return None, str(exc).removeprefix(f"{path}: ")
+    except Exception as exc:  # a bug on one odd file must not stop the ingest of the others
+        return None, f"could not be parsed ({type(exc).__name__}: {exc})"
+
+
+def _parse_all(
+    items: list[tuple[Path, Path, bytes, str]], jobs: int
+) -> Iterator[tuple[Document | None, str, tuple[Path, Path, bytes, str]]]:
+    if jobs <= 1 or len(items) < 4:
+        for item in items:
+            yield (*_parse_one(item), item)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for item, (doc, error) in zip(items, pool.map(_parse_one, items, chunksize=8), strict=True):
+            yield doc, error, item
+
+
+def _add_document(writer: Any, doc: Document, root: Path) -> None:
+    for passage in doc.passages:
+        section = " > ".join(passage.section)
+        writer.add_document(
+            kind="passage",
+            doc_id=doc.doc_id,
+            passage=passage.ordinal,
+            lang=passage.lang,
+            date=doc.date,
+            title=doc.title,
+            section=section,
+            page=passage.page,
+            page_label=passage.page_label,
+            text=passage.text,
+            source=doc.source,
+            **{
+                f"body_{passage.lang}": passage.text,
+                f"section_{passage.lang}": section,
+                f"title_{passage.lang}": doc.title,
+            },
+        )
+    info = DocumentInfo(
+        doc_id=doc.doc_id,
+        title=doc.title,
+        lang=doc.lang,
+        date=doc.date,
+        pages=doc.pages,
+        passages=len(doc.passages),
+        source=doc.source,
+        content_hash=doc.content_hash,
+        root=str(root.resolve()),
+    )
+    writer.add_document(kind="doc", doc_id=doc.doc_id, meta=info.__dict__.copy())
+
+
+def _document_records(ix: Any) -> dict[str, DocumentInfo]:
+    with ix.searcher() as searcher:
+        return {
+            fields["doc_id"]: DocumentInfo(**fields["meta"])
+            for fields in searcher.documents(kind="doc")
+        }
+
+
+def document_records(index_dir: Path) -> list[DocumentInfo]:
+    """The indexed documents, sorted by doc_id."""
+    records = _document_records(open_whoosh(index_dir))
+    return [records[k] for k in sorted(records)]
+
+
+def _stored_dictionary(index_dir: Path) -> tuple[str, ...]:
+    return read_dictionary(index_dir / DICTIONARY_FILE)
+
+
+def _create(target: Path, dictionary: tuple[str, ...]) -> Any:
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    ix = whoosh_index.create_in(str(target), make_schema(dictionary))
+    (target / DICTIONARY_FILE).write_text("\n".join(dictionary) + "\n", encoding="utf-8")
+    meta = {"format": FORMAT_VERSION, "dictionary": dictionary_digest(dictionary)}
+    (target / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    return ix
+
+
+def _building_dir(index_dir: Path) -> Path:
+    return index_dir.with_name(f".{index_dir.name}.building")
+
+
+def _retired_dir(index_dir: Path) -> Path:
+    return index_dir.with_name(f".{index_dir.name}.retired")
+
+
+def _publish(built: Path, index_dir: Path) -> None:
+    """Swap a freshly built index in place of the old one (two renames, recoverable)."""
+    retired = _retired_dir(index_dir)
+    shutil.rmtree(retired, ignore_errors=True)
+    if index_dir.exists():
+        os.rename(index_dir, retired)
+    os.rename(built, index_dir)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _recover(index_dir: Path) -> None:
+    """Finish or undo a swap that an interruption left half done."""
+    retired = _retired_dir(index_dir)
+    if not index_dir.exists() and (retired / META_FILE).is_file():
+        os.rename(retired, index_dir)
+
+
+@contextmanager
+def _write_lock(index_dir: Path, timeout: float) -> Iterator[None]:
+    """One writer at a time: a second one waits up to ``timeout`` seconds, then gives up."""
+    lock_path = index_dir.with_name(f".{index_dir.name}.lock")
+    with open(lock_path, "w") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(
+                        f"index {index_dir} is being written by another process; gave up after {timeout:g} s "
+                        "(try again when it has finished, or raise --lock-timeout)"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,155 @@
+"""The values that flow between the stages: pages in, passages through, hits out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LANGUAGES = ("en", "fr", "zh")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a source, as lines of text.
+
+    ``number`` is the physical page (1-based), or None when the source has no pages;
+    ``label`` is the page number printed on the page, when known.
+    """
+
+    number: int | None
+    lines: tuple[str, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a reader made of a file: its pages and the metadata it found on the way."""
+
+    pages: tuple[Page, ...]
+    title: str = ""
+    date: str = ""
+    encoding: str = ""
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of running text with where it sits: section path and page."""
+
+    text: str
+    section: tuple[str, ...]
+    page: int | None
+    page_label: str = ""
+    #: paragraphs under one article are kept together as one passage
+    group: int | None = None
+    #: (character offset, page, page label) where the paragraph runs on to a new page
+    breaks: tuple[tuple[int, int | None, str], ...] = ()
+
+    def page_at(self, offset: int) -> tuple[int | None, str]:
+        """The page and printed label of the character at ``offset``."""
+        page, label = self.page, self.page_label
+        for start, break_page, break_label in self.breaks:
+            if start > offset:
+                break
+            page, label = break_page, break_label
+        return page, label
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The unit that is indexed, ranked and cited."""
+
+    ordinal: int
+    text: str
+    section: tuple[str, ...]
+    page: int | None
+    page_label: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed file, ready to index."""
+
+    doc_id: str
+    title: str
+    date: str
+    source: str
+    content_hash: str
+    lang: str
+    pages: int | None
+    passages: tuple[Passage, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """An indexed document as ``docs`` lists it."""
+
+    doc_id: str
+    title: str
+    lang: str
+    date: str
+    pages: int | None
+    passages: int
+    source: str
+    content_hash: str = ""
+    root: str = ""
+
+
+def format_citation(title: str, section: str, page: int | None, page_label: str, passage: int) -> str:
+    """One line a person can paste: title, section, page, passage."""
+    parts = [title or "(untitled)"]
+    if section:
+        parts.append(section)
+    if page is not None:
+        printed = f" (printed {page_label})" if page_label and page_label != str(page) else ""
+        parts.append(f"p. {page}{printed}")
+    parts.append(f"passage {passage}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result, with every field of the contract."""
+
+    rank: int
+    score: float
+    doc_id: str
+    title: str
+    lang: str
+    date: str
+    section: str
+    page: int | None
+    page_label: str
+    passage: int
+    snippet: str
+    text: str
+    source: str
+
+    @property
+    def citation(self) -> str:
+        return format_citation(self.title, self.section, self.page, self.page_label, self.passage)
+
+    def to_dict(self) -> dict[str, object]:
+        """The contract's fields, in the contract's order."""
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "lang": self.lang,
+            "date": self.date,
+            "section": self.section,
+            "page": self.page,
+            "page_label": self.page_label,
+            "passage": self.passage,
+            "citation": self.citation,
+            "snippet": self.snippet,
+            "text": self.text,
+            "source": self.source,
+        }
+
+
+#: The contract's hit fields, in CSV column order.
+HIT_FIELDS = (
+    "rank", "score", "doc_id", "title", "lang", "date", "section", "page", "page_label",
+    "passage", "citation", "snippet", "text", "source",
+)

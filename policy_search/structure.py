@@ -1,0 +1,423 @@
+"""Lines into paragraphs under section paths: reflow, page-break joins, headings.
+
+Hard-wrapped PDF text and one-paragraph-per-line web text are told apart per block of lines
+by their width, so one set of rules serves both.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .headings import (
+    ARTICLE,
+    CHAPTER,
+    ITEM,
+    LATIN_RUN_IN_MAX,
+    LEVEL1,
+    LEVEL2,
+    LEVEL3,
+    LEVEL4,
+    NUMBERED_ITEM,
+    ORDINAL,
+    SECTION,
+    SUBSECTION,
+    ZH_ARTICLE_RUN_IN,
+    ZH_RUN_IN,
+    ZH_RUN_IN_MAX,
+    match_line,
+    zh_run_in_rank,
+)
+from .model import Page, Paragraph
+
+SENTENCE_END = ".!?。！？…"
+CLAUSE_END = ":;：；"
+CLOSERS = "\"'”’」』)）]】"
+_CJK_CONTINUATION = "，、。；：）」』”！？"
+WRAP_WIDTH_MAX = 130  # display columns: a block no wider than this is hard-wrapped text
+BULLET = re.compile(r"^(?:[-•·*▪◦]|\d{1,2}\))\s+\S")
+_MD_ATX = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
+_MD_UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
+_MD_RANKS = {1: CHAPTER, 2: SECTION, 3: SUBSECTION, 4: LEVEL1, 5: LEVEL2, 6: ITEM}
+_TITLE_TAG = re.compile(r"^【[^】]{1,12}】\s*")
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_LATIN_SENTENCE_END = re.compile(r"[.!?][\"”’)]?(?=\s|$)")
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    page: int | None
+    label: str
+    page_start: bool
+
+
+@dataclass(frozen=True)
+class _Heading:
+    text: str
+    rank: int
+    article: bool = False
+
+
+@dataclass
+class _Para:
+    text: str
+    page: int | None
+    label: str
+    last_line: str
+    width: int
+    bullet: bool
+    lines: int = 1
+    breaks: list[tuple[int, int | None, str]] | None = None
+
+
+def display_width(text: str) -> int:
+    """Columns the text takes in a monospace rendering (CJK characters are two wide)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def is_han(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+
+
+def _is_cjk(char: str) -> bool:
+    return is_han(char) or unicodedata.east_asian_width(char) in "WF"
+
+
+def structure(pages: tuple[Page, ...], running_title: str = "") -> tuple[str, list[Paragraph]]:
+    """Turn cleaned pages into a document title and its paragraphs with section paths."""
+    lines = _flatten(pages)
+    title, start = _title(lines, running_title)
+    vocabulary = {w.lower() for line in lines for w in _WORD.findall(line.text)}
+    events = _paragraphs(lines[start:], vocabulary)
+    return title, _assign_sections(events)
+
+
+def _flatten(pages: tuple[Page, ...]) -> list[_Line]:
+    result: list[_Line] = []
+    for page in pages:
+        first = True
+        for text in page.lines:
+            result.append(_Line(text, page.number, page.label, first and bool(text)))
+            if text:
+                first = False
+    return result
+
+
+def _title(lines: list[_Line], running_title: str) -> tuple[str, int]:
+    """The document's title and the index of its first body line."""
+    first = next((i for i, line in enumerate(lines) if line.text), None)
+    if first is None:
+        return running_title, 0
+    text = _TITLE_TAG.sub("", lines[first].text).strip()
+    if running_title:
+        return running_title, first + 1 if text == running_title else first
+    looks_like_title = (
+        len(text) <= 200
+        and not text[:1].islower()
+        and not text.endswith((",", "，", ";", "；", ":", "：", "-"))
+        and len(_LATIN_SENTENCE_END.findall(text.rstrip(".。"))) == 0
+        and text.count("。") <= 1
+        and not BULLET.match(text)
+    )
+    if not looks_like_title:
+        return "", first
+    if match_line(text) or _is_underlined(lines, first):
+        return text, first  # a heading that is also the title stays in the section path
+    return text.rstrip("。"), first + 1
+
+
+def _is_underlined(lines: list[_Line], index: int) -> bool:
+    nxt = index + 1
+    return nxt < len(lines) and bool(_MD_UNDERLINE.match(lines[nxt].text)) and bool(lines[index].text)
+
+
+def _heading_of(lines: list[_Line], index: int) -> tuple[_Heading | None, int]:
+    """The heading that starts at lines[index], if any, and the index after it."""
+    text = lines[index].text
+    atx = _MD_ATX.match(text)
+    if atx:
+        inner = atx.group(2)
+        rule = match_line(inner)
+        rank = rule.rank if rule else _MD_RANKS[len(atx.group(1))]
+        return _Heading(inner, rank, bool(rule and rule.article)), index + 1
+    underlined = _is_underlined(lines, index)
+    rule = match_line(text)
+    if rule is None and not underlined:
+        return None, index
+    after = index + 2 if underlined else index + 1
+    if rule is None:
+        rank = CHAPTER if lines[index + 1].text.strip().startswith("=") else SECTION
+        return _Heading(text, rank), after
+    if rule.label_only and len(text.split()) <= 2:
+        # "Section 1" / "Box 12": the title is on the next non-blank line
+        nxt = after
+        while nxt < len(lines) and not lines[nxt].text:
+            nxt += 1
+        if nxt < len(lines) and _is_heading_title(lines[nxt].text):
+            return _Heading(f"{text} {lines[nxt].text}", rule.rank), nxt + 1
+    return _Heading(text, rule.rank, rule.article), after
+
+
+def _is_heading_title(text: str) -> bool:
+    return (
+        len(text) <= 150
+        and text[-1] not in SENTENCE_END + CLAUSE_END + ","
+        and match_line(text) is None
+        and not BULLET.match(text)
+    )
+
+
+def _paragraphs(lines: list[_Line], vocabulary: set[str]) -> list[_Heading | Paragraph]:
+    """Reflow lines into paragraphs and headings, in reading order."""
+    widths = _block_widths(lines)
+    # web text: one paragraph per line, most lines wider than a printed page
+    line_widths = sorted(widths[i] for i, line in enumerate(lines) if line.text)
+    web_text = bool(line_widths) and line_widths[len(line_widths) // 2] > WRAP_WIDTH_MAX
+    events: list[_Heading | Paragraph] = []
+    para: _Para | None = None
+    gap = False
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.text:
+            gap = True
+            i += 1
+            continue
+        heading, after = _heading_of(lines, i)
+        if heading is not None:
+            events.extend(_flush(para, web_text))
+            para, gap = None, False
+            events.append(heading)
+            i = after
+            continue
+        if _MD_UNDERLINE.match(line.text):
+            i += 1  # a Markdown rule line between paragraphs
+            continue
+        width = widths[i]
+        bullet = bool(BULLET.match(line.text))
+        if para is not None and _joins(para, line, width, gap, bullet):
+            _append(para, line, vocabulary)
+        else:
+            events.extend(_flush(para, web_text))
+            para = _Para(line.text, line.page, line.label, line.text, width, bullet, breaks=[])
+        gap = False
+        i += 1
+    events.extend(_flush(para, web_text))
+    return events
+
+
+def _block_widths(lines: list[_Line]) -> list[int]:
+    """For each line, the widest line of its block (consecutive non-blank lines)."""
+    widths = [0] * len(lines)
+    start = 0
+    for end in range(len(lines) + 1):
+        if end == len(lines) or not lines[end].text:
+            block = lines[start:end]
+            width = max((display_width(b.text) for b in block), default=0)
+            for k in range(start, end):
+                widths[k] = width
+            start = end + 1
+    return widths
+
+
+def _joins(para: _Para, line: _Line, width: int, gap: bool, bullet: bool) -> bool:
+    """Whether ``line`` continues the paragraph ``para`` (the heart of reflow)."""
+    if bullet:
+        return para.bullet and not gap  # consecutive bullets make one list
+    prev = para.last_line.rstrip()
+    nxt = line.text.lstrip()
+    last, first = prev[-1], nxt[0]
+    stripped = prev.rstrip(CLOSERS)
+    last_mark = stripped[-1] if stripped else last
+    lower_start = first.islower() or first in _CJK_CONTINUATION
+    wrapped = para.width <= WRAP_WIDTH_MAX
+    full = wrapped and display_width(prev) >= 0.7 * para.width
+    if gap or line.page_start:
+        # A blank line or a page break inside a sentence: the sentence goes on.
+        if last_mark in SENTENCE_END or last_mark in CLAUSE_END:
+            return line.page_start and not gap and first.islower()
+        if lower_start:
+            return True
+        if line.page_start and full:
+            return True
+        long_paragraph = len(_LATIN_SENTENCE_END.findall(para.text)) + para.text.count("。") >= 1
+        return long_paragraph and len(nxt) > 100 and len(para.text) > 100
+    if para.bullet:
+        return lower_start or (full and last_mark not in SENTENCE_END)
+    if last_mark in SENTENCE_END:
+        return full and first.islower()
+    if last_mark in CLAUSE_END:
+        return full or lower_start
+    if full or lower_start or last in ",，、-–(（":
+        return True
+    return wrapped and _is_cjk(last) and _is_cjk(first) and len(prev) >= 15
+
+
+def _append(para: _Para, line: _Line, vocabulary: set[str]) -> None:
+    text, nxt = para.text, line.text.strip()
+    if para.bullet and BULLET.match(nxt):
+        joined = text + "\n" + nxt
+    elif text.endswith("-") and len(text) > 1 and text[-2].isalpha() and nxt[:1].islower():
+        joined = text[:-1] + nxt if _dehyphenate(text, nxt, vocabulary) else text + nxt
+    elif _is_cjk(text[-1]) and _is_cjk(nxt[0]):
+        joined = text + nxt
+    else:
+        joined = text + " " + nxt
+    if line.page != para.page or line.label != para.label:
+        if not para.breaks or para.breaks[-1][1] != line.page:
+            assert para.breaks is not None
+            para.breaks.append((len(joined) - len(nxt), line.page, line.label))
+    para.text = joined
+    para.last_line = line.text
+    para.lines += 1
+
+
+def _dehyphenate(text: str, nxt: str, vocabulary: set[str]) -> bool:
+    """Drop a line-end hyphen unless the hyphenated form is the one the document uses."""
+    head = _WORD.findall(text[:-1])[-1:] or [""]
+    tail = _WORD.findall(nxt)[:1] or [""]
+    left, right = head[0].lower(), tail[0].lower()
+    if f"{left}-{right}" in vocabulary:
+        return False
+    return True
+
+
+def _flush(para: _Para | None, web_text: bool) -> list[_Heading | Paragraph]:
+    if para is None:
+        return []
+    text = _close_han_gaps(para.text)
+    if web_text and _is_subheading(para):
+        return [_Heading(text, LEVEL2)]
+    return [Paragraph(text, (), para.page, para.label, breaks=tuple(para.breaks or ()))]
+
+
+def _is_subheading(para: _Para) -> bool:
+    """A short unpunctuated line standing alone in web text (news-style subheading)."""
+    text = para.text
+    return (
+        para.lines == 1
+        and not para.bullet
+        and 10 <= len(text) <= 150
+        and text[-1].isalnum()
+        and text[0].isupper()
+        and not any(_is_cjk(c) for c in text[:20])
+    )
+
+
+_CJK_CLASS = "\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff0f\uff1a-\uff20“”"
+# a space between two CJK characters, or after ASCII punctuation that follows one
+_HAN_GAP = re.compile(rf"(?:(?<=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}][,.;:!?)])) +(?=[{_CJK_CLASS}])")
+
+
+def _close_han_gaps(text: str) -> str:
+    """Remove spaces that wrapping left between two Han characters (近年來,在 區域發展)."""
+    return _HAN_GAP.sub("", text)
+
+
+def _assign_sections(events: list[_Heading | Paragraph]) -> list[Paragraph]:
+    """Walk headings and paragraphs in order, giving each paragraph its section path."""
+    stack: list[_Heading] = []
+    group: int | None = None
+    groups = 0
+    result: list[Paragraph] = []
+
+    def open_heading(heading: _Heading) -> None:
+        nonlocal group, groups
+        while stack and stack[-1].rank >= heading.rank:
+            stack.pop()
+        stack.append(heading)
+        if heading.article:
+            groups += 1
+            group = groups
+        else:
+            group = None
+
+    for event in events:
+        if isinstance(event, _Heading):
+            open_heading(event)
+            continue
+        for heading, body, offset in _run_in(event.text):
+            if heading is not None:
+                open_heading(heading)
+            if body:
+                page, label = event.page_at(offset)
+                breaks = tuple((o - offset, p, lab) for o, p, lab in event.breaks if o > offset)
+                path = tuple(h.text for h in stack)
+                result.append(Paragraph(body, path, page, label, group, breaks))
+    return result
+
+
+def _run_in(text: str) -> list[tuple[_Heading | None, str, int]]:
+    """Split run-in headings off a paragraph: [(heading or None, body, body offset)]."""
+    if _is_cjk(text[0]) or text[0] in "(（":
+        chinese = _zh_run_in(text)
+        if chinese is not None:
+            return [chinese]
+    cuts = _latin_run_in(text)
+    if not cuts:
+        return [(None, text, 0)]
+    result: list[tuple[_Heading | None, str, int]] = []
+    if cuts[0][0] > 0:
+        result.append((None, text[: cuts[0][0]].strip(), 0))
+    for k, (_start, body_start, heading) in enumerate(cuts):
+        end = cuts[k + 1][0] if k + 1 < len(cuts) else len(text)
+        body = text[body_start:end]
+        offset = body_start + len(body) - len(body.lstrip())
+        result.append((heading, body.strip(), offset))
+    return result
+
+
+def _zh_run_in(text: str) -> tuple[_Heading | None, str, int] | None:
+    article = ZH_ARTICLE_RUN_IN.match(text)
+    if article:
+        return _Heading(article.group(1), ARTICLE, article=True), text[article.end() :], article.end()
+    marker = ZH_RUN_IN.match(text)
+    if not marker:
+        return None
+    stop = text.find("。", marker.end())
+    if stop == -1 or stop > ZH_RUN_IN_MAX:
+        return None
+    heading = _Heading(text[:stop].strip(), zh_run_in_rank(marker.group(0)))
+    body = text[stop + 1 :]
+    offset = stop + 1 + len(body) - len(body.lstrip())
+    return heading, body.strip(), offset
+
+
+def _latin_run_in(text: str) -> list[tuple[int, int, _Heading]]:
+    """Ordinal headings (First, ... / Premièrement, ...) and numbered items ((1) Guiding ideas.)."""
+    cuts: list[tuple[int, int, _Heading]] = []
+    for found in ORDINAL.finditer(text):
+        start = found.start()
+        if not _at_sentence_start(text, start):
+            continue
+        stop = _sentence_end(text, found.end())
+        item = NUMBERED_ITEM.search(text, found.end(), start + LATIN_RUN_IN_MAX)
+        if item and (stop is None or item.start() < stop):
+            cuts.append((start, item.start(), _Heading(text[start : item.start()].strip(), LEVEL1)))
+        elif start == 0 and stop is not None and stop - start <= LATIN_RUN_IN_MAX:
+            cuts.append((start, stop + 1, _Heading(text[start:stop].strip(), LEVEL1)))
+    ordinal_bodies = {body for _, body, _ in cuts}
+    for found in NUMBERED_ITEM.finditer(text):
+        start = found.start()
+        if not (_at_sentence_start(text, start) or start in ordinal_bodies):
+            continue
+        stop = _sentence_end(text, found.end())
+        if stop is not None and stop - start <= 150:
+            cuts.append((start, stop + 1, _Heading(text[start:stop].strip(), ITEM)))
+    cuts.sort(key=lambda cut: cut[0])
+    return cuts
+
+
+def _at_sentence_start(text: str, index: int) -> bool:
+    before = text[:index].rstrip()
+    return not before or before[-1] in SENTENCE_END or before.endswith(("。", "”", '"'))
+
+
+def _sentence_end(text: str, start: int) -> int | None:
+    found = _LATIN_SENTENCE_END.search(text, start)
+    return found.start() if found else None
+
+
+__all__ = ["structure", "display_width", "is_han", "LEVEL3", "LEVEL4"]
