@@ -45,7 +45,7 @@ _MONTHS = {
 _WORD_DATE = re.compile(
     r"\b(?:(?P<m1>[A-Za-zéû]+)\s+(?P<d1>\d{1,2}),\s*(?P<y1>\d{4})|(?P<d2>\d{1,2})(?:er)?\s+(?P<m2>[a-zéû]+)\s+(?P<y2>\d{4}))\b"
 )
-_TIME = re.compile(r"\d{1,2}\s*[:时時]\s*\d{1,2}\s*分?")
+_TIME = re.compile(r"\d{1,2}(?:\s*[:时時]\s*\d{1,2}){1,2}\s*[分秒]?")
 
 # Web-page chrome at the top of a saved page: buttons, font-size widgets, breadcrumbs.
 _CHROME = re.compile(

@@ -275,13 +275,14 @@ def _append(para: _Para, line: _Line, vocabulary: set[str]) -> None:
 
 
 def _dehyphenate(text: str, nxt: str, vocabulary: set[str]) -> bool:
-    """Drop a line-end hyphen unless the hyphenated form is the one the document uses."""
+    """Whether a line-end hyphen is typesetting (dropped) rather than part of a compound word."""
     head = _WORD.findall(text[:-1])[-1:] or [""]
     tail = _WORD.findall(nxt)[:1] or [""]
     left, right = head[0].lower(), tail[0].lower()
-    if f"{left}-{right}" in vocabulary:
-        return False
-    return True
+    if left + right in vocabulary:
+        return True
+    # a compound (dommages-intérêts) is two words the document also uses on their own
+    return not (f"{left}-{right}" in vocabulary or (left in vocabulary and right in vocabulary))
 
 
 def _flush(para: _Para | None, web_text: bool) -> list[_Heading | Paragraph]:
