@@ -129,12 +129,18 @@ def segment(
     normal = to_simplified(text)
     jieba = _jieba(dictionary)
     pos = 0
-    for word, start, end in jieba.tokenize(normal, HMM=False):
+    latin_start = None  # jieba cuts "6.9" and "Beijing-Tianjin" apart: re-read such runs whole
+    for word, start, end in [*jieba.tokenize(normal, HMM=False), ("中", len(normal), len(normal))]:
         if not _HAN.search(word):
-            for latin in _LATIN_IN_CHINESE.finditer(word):
-                yield pos, latin.group(0), start + latin.start(), start + latin.end(), False
-                pos += 1
+            latin_start = start if latin_start is None else latin_start
             continue
+        if latin_start is not None:
+            for latin in _LATIN_IN_CHINESE.finditer(normal, latin_start, start):
+                yield pos, latin.group(0), latin.start(), latin.end(), False
+                pos += 1
+            latin_start = None
+        if start == len(normal):
+            break
         parts = fine_parts(word, dictionary)
         if with_compounds and len(parts) > 1:
             yield pos, word, start, end, True

@@ -23,7 +23,7 @@ from .errors import QueryError
 from .model import LANGUAGES
 
 FIELDS = ("lang", "doc", "title", "section")
-PHRASE_BOOST = 4.0  # a contiguous run of the query's words ranks above the words apart
+PHRASE_BOOST = 25.0  # contiguous runs of the query words rank above every match with the words apart
 COMPOUND_BOOST = 1.5
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _OPEN_QUOTES = {'"': '"', "“": "”", "「": "」"}

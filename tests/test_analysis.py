@@ -1,0 +1,64 @@
+"""Analyzers per language, table-driven like Whoosh's test_language_analyzer."""
+
+from __future__ import annotations
+
+import pytest
+
+from policy_search.analysis import analyzer_for, fine_parts, read_dictionary
+from policy_search.language import detect_language
+
+from .conftest import parse
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "terms"),
+    [
+        ("en", "Coordinated regional developments in the regions", ["coordin", "region", "develop", "region"]),
+        ("fr", "l'économie du développement régional", ["econom", "developp", "regional"]),
+        ("fr", "economie du developpement regional", ["econom", "developp", "regional"]),
+        ("zh", "區域協調發展", ["区域", "协调", "发展"]),
+        ("zh", "区域协调发展", ["区域", "协调", "发展"]),
+        ("zh", "２０１７年GDP增长6.9%", ["2017", "年", "gdp", "增长", "6.9"]),
+    ],
+)
+def test_query_terms(lang: str, text: str, terms: list[str]) -> None:
+    assert [t.text for t in analyzer_for(lang, read_dictionary())(text, mode="query")] == terms
+
+
+def test_chinese_positions_are_sequential_and_offsets_true() -> None:
+    text = "支持廣東省會同港澳共同編制粵港澳大灣區發展規劃"
+    tokens = [(t.text, t.pos, t.startchar, t.endchar) for t in analyzer_for("zh", read_dictionary())(text, positions=True, chars=True)]
+    words = [(w, p) for w, p, _, _ in tokens]
+    assert ("粤港澳大湾区", 7) in words  # the policy term, indexed whole ...
+    assert [w for w, p in words if p in (7, 8, 9, 10)][1:] == ["粤", "港澳", "大湾", "区"]  # ... over its fine parts
+    for word, _, start, end in tokens:
+        assert len(text[start:end]) == len(word)  # offsets point into the Traditional original
+    assert text[tokens[-1][2] : tokens[-1][3]] == "規劃"
+
+
+def test_dictionary_makes_policy_terms_whole() -> None:
+    dictionary = read_dictionary()
+    assert "粤港澳大湾区" in dictionary
+    assert fine_parts("粤港澳大湾区", dictionary) == ("粤", "港澳", "大湾", "区")
+    assert fine_parts("人民法院", dictionary) == ("人民", "法院")
+
+
+@pytest.mark.parametrize(
+    ("relative", "lang"),
+    [
+        ("seeds/000_86f2992c49784acc.txt", "fr"),
+        ("seeds/002_2b698c6a19e47f6b.txt", "en"),
+        ("seeds/004_126da79b9d7433e3.txt", "zh"),  # langdetect alone calls it Korean
+        ("code-civil/code-civil-livre-I-titre-V.txt", "fr"),
+        ("taiwan-laws/en/A0000002.txt", "en"),
+    ],
+)
+def test_document_and_passage_languages(relative: str, lang: str) -> None:
+    doc = parse(relative)
+    assert doc.lang == lang
+    assert all(p.lang == lang for p in doc.passages)
+
+
+def test_short_labels_take_the_document_language() -> None:
+    assert detect_language("P. 56", default="fr") == "fr"
+    assert detect_language("Box 12", default="en") == "en"

@@ -1,0 +1,112 @@
+"""Queries on the bundled corpus: the answers a user needs, and the query language."""
+
+from __future__ import annotations
+
+import pytest
+
+from policy_search import QueryError
+
+
+def _keys(results) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    return [(h.doc_id, h.passage) for h in results]
+
+
+def test_simplified_and_traditional_queries_find_the_same_passages(index) -> None:  # type: ignore[no-untyped-def]
+    simplified = index.search("区域协调发展", limit=50)
+    traditional = index.search("區域協調發展", limit=50)
+    assert simplified.total == traditional.total > 10
+    assert _keys(simplified) == _keys(traditional)
+    assert "seeds/004_126da79b9d7433e3" in {h.doc_id for h in simplified}
+
+
+def test_contiguous_chinese_run_ranks_first(index) -> None:  # type: ignore[no-untyped-def]
+    results = index.search("协调发展", limit=100)
+    contiguous = ["协调发展" in h.text or "協調發展" in h.text for h in results]
+    assert contiguous[0] and False in contiguous
+    assert contiguous.index(False) > max(i for i, c in enumerate(contiguous) if c)  # all contiguous first
+
+
+def test_french_query_without_accents(index) -> None:  # type: ignore[no-untyped-def]
+    results = index.search("developpement regions frontalieres")
+    top = results.hits[0]
+    assert top.doc_id == "seeds/000_86f2992c49784acc"
+    assert (top.page, top.page_label, top.lang) == (56, "55", "fr")
+    assert "[[frontalières]]" in top.snippet
+
+
+def test_english_phrase_across_a_page_break(index) -> None:  # type: ignore[no-untyped-def]
+    results = index.search('"a highly livable environment"')
+    assert results.total == 1
+    assert results.hits[0].snippet.count("[[") == 3
+    assert results.hits[0].section.startswith("Chapter 32 Further Implementing")
+
+
+def test_box_item_cited_down_to_the_box(index) -> None:  # type: ignore[no-untyped-def]
+    hit = index.search("Taxkorgan airport").hits[0]
+    assert hit.section == (
+        "Chapter 32 Further Implementing the Coordinated Regional Development Strategy > "
+        "Section 5 Supporting the Development of Special Regions > Box 12 Development of Border Areas > 04 Border airports"
+    )
+    assert "04 Border airports" in hit.citation
+
+
+def test_machine_translated_item(index) -> None:  # type: ignore[no-untyped-def]
+    results = index.search("party centron")
+    assert results.total == 1
+    hit = index.search('"Optical Valley"').hits[0]
+    assert hit.doc_id == "seeds/001_92b6e6f6910890ba"
+    assert hit.section.endswith("> (3) Do the big strength and advanced manufacturing")
+
+
+def test_section_scope_answers_a_query(index) -> None:  # type: ignore[no-untyped-def]
+    # "border airports" is the box item's heading; its bullets only say "Airport"
+    assert index.search("border airports").hits[0].section.endswith("04 Border airports")
+    assert index.search('section:"Box 12" ports').hits[0].section.endswith("05 Border ports")
+
+
+def test_law_article_in_both_languages(index) -> None:  # type: ignore[no-untyped-def]
+    zh = index.search("主權屬於國民全體", lang="zh").hits[0]
+    en = index.search('"sovereignty of the Republic of China"', lang="en").hits[0]
+    assert zh.section == "第 一 章 總綱 > 第 2 條"
+    assert en.section == "Chapter I. General Provisions > Article 2"
+
+
+def test_latin_words_and_numbers_inside_chinese(index) -> None:  # type: ignore[no-untyped-def]
+    results = index.search("GDP", lang="zh")
+    assert results.total >= 1 and all(h.lang == "zh" for h in results)
+    assert index.search('"1771號"').hits[0].doc_id == "seeds/004_126da79b9d7433e3"
+
+
+def test_boolean_prefix_and_filters(index) -> None:  # type: ignore[no-untyped-def]
+    both = index.search("airport AND border").total
+    either = index.search("airport OR Taxkorgan").total
+    assert either >= both >= 1
+    assert index.search("border NOT airport").total == index.search("border").total - both
+    regions = index.search("régi*", lang="fr", limit=50)
+    assert regions.total > 10 and all(h.lang == "fr" for h in regions)
+    dated = index.search("发展", since="2024", until="2025-12-31", limit=100)
+    assert dated.total and all("2024-01-01" <= h.date <= "2025-12-31" for h in dated)
+    only = index.search("development", doc="seeds/00[12]*", limit=100)
+    assert {h.doc_id for h in only} == {"seeds/001_92b6e6f6910890ba", "seeds/002_2b698c6a19e47f6b"}
+    assert index.search("development lang:fr").total == 0 or all(h.lang == "fr" for h in index.search("development lang:fr"))
+
+
+def test_paging_is_consistent(index) -> None:  # type: ignore[no-untyped-def]
+    full = _keys(index.search("development", limit=20))
+    assert _keys(index.search("development", limit=10, offset=10)) == full[10:20]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('"unbalanced', "unbalanced quote"),
+        ("(open", "unbalanced parenthesis"),
+        ("close)", "unbalanced parenthesis"),
+        ("lang:xx water", "unknown language"),
+        ("colour:red water", "unknown field"),
+        ("", "empty query"),
+    ],
+)
+def test_malformed_queries_say_what_is_wrong(index, query: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QueryError, match=message):
+        index.search(query)
