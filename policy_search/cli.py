@@ -196,7 +196,7 @@ def search(ctx: click.Context, query: str, index_dir: Path | None, limit: int, o
         if fmt == "text":
             click.echo(f"No passages match {query!r}.", err=True)
         ctx.exit(1)
-    handle = open(out, "w", encoding="utf-8", newline="") if out else click.get_text_stream("stdout")
+    handle = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         hits = list(results.hits)
         if fmt == "text":
@@ -232,7 +232,7 @@ def docs(ctx: click.Context, index_dir: Path | None, fmt: str) -> None:
         documents = _open(index_dir, build_default=True).documents()
     columns = ["doc_id", "title", "lang", "date", "pages", "passages", "source"]
     rows = [{c: getattr(d, c) for c in columns} for d in documents]
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     elif fmt == "jsonl":
@@ -274,7 +274,7 @@ def show(ctx: click.Context, doc_id: str, index_dir: Path | None, passage: int |
             if doc_id not in known:
                 raise CommandError(f"no document {doc_id!r} in the index (list them with `policy-search docs`)")
             raise CommandError(f"document {doc_id!r} has no passage matching --passage/--page")
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "json":
         write_json(doc_id, len(hits), hits, out)
     elif fmt == "jsonl":
