@@ -97,6 +97,8 @@ class DocumentInfo:
 def format_citation(title: str, section: str, page: int | None, page_label: str, passage: int) -> str:
     """One line a person can paste: title, section, page, passage."""
     parts = [title or "(untitled)"]
+    if title and (section == title or section.startswith(title + " > ")):
+        section = section[len(title) :].removeprefix(" > ")  # the title is a heading too: say it once
     if section:
         parts.append(section)
     if page is not None:
