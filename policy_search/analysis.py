@@ -50,27 +50,24 @@ def analyzer_for(lang: str, dictionary: tuple[str, ...] = ()) -> Analyzer:
     ``dictionary`` is the user dictionary (extra words) that Chinese segmentation uses.
     """
     if lang == "en":
-        stops = frozenset(stopwords_for_language("en")) | {"s"}
-        return (
-            RegexTokenizer(_WORD)
-            | LowercaseFilter()
-            | CharsetFilter(accent_map)
-            | StopFilter(stoplist=stops, minsize=1)
-            | StemFilter(stemfn=english.EnglishStemmer().stem, lang=None, ignore=None, cachesize=50000)
-        )
+        return _latin_analyzer(frozenset(stopwords_for_language("en")) | {"s"}, english.EnglishStemmer().stem)
     if lang == "fr":
-        # fold accents before stemming, so that a query typed without accents stems alike
         stops = frozenset(_fold(w) for w in stopwords_for_language("fr")) | _FRENCH_ELISIONS
-        return (
-            RegexTokenizer(_WORD)
-            | LowercaseFilter()
-            | CharsetFilter(accent_map)
-            | StopFilter(stoplist=stops, minsize=1)
-            | StemFilter(stemfn=french.FrenchStemmer().stem, lang=None, ignore=None, cachesize=50000)
-        )
+        return _latin_analyzer(stops, french.FrenchStemmer().stem)
     if lang == "zh":
         return ChineseTokenizer(dictionary) | LowercaseFilter()
     raise ValueError(f"no analyzer for language {lang!r}")
+
+
+def _latin_analyzer(stops: frozenset[str], stem: Any) -> Analyzer:
+    # accents are folded before stemming, so that a query typed without accents stems alike
+    return (
+        RegexTokenizer(_WORD)
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter(stoplist=stops, minsize=1)
+        | StemFilter(stemfn=stem, lang=None, ignore=None, cachesize=50000)
+    )
 
 
 class ChineseTokenizer(Tokenizer):
@@ -129,18 +126,16 @@ def segment(
     normal = to_simplified(text)
     jieba = _jieba(dictionary)
     pos = 0
-    latin_start = None  # jieba cuts "6.9" and "Beijing-Tianjin" apart: re-read such runs whole
-    for word, start, end in [*jieba.tokenize(normal, HMM=False), ("中", len(normal), len(normal))]:
+    latin_start: int | None = None  # jieba cuts "6.9" and "Beijing-Tianjin" apart: read such runs whole
+    for word, start, end in jieba.tokenize(normal, HMM=False):
         if not _HAN.search(word):
             latin_start = start if latin_start is None else latin_start
             continue
         if latin_start is not None:
-            for latin in _LATIN_IN_CHINESE.finditer(normal, latin_start, start):
-                yield pos, latin.group(0), latin.start(), latin.end(), False
+            for latin in _latin_words(normal, latin_start, start):
+                yield pos, *latin, False
                 pos += 1
             latin_start = None
-        if start == len(normal):
-            break
         parts = fine_parts(word, dictionary)
         if with_compounds and len(parts) > 1:
             yield pos, word, start, end, True
@@ -149,6 +144,15 @@ def segment(
             yield pos, part, offset, offset + len(part), False
             offset += len(part)
             pos += 1
+    if latin_start is not None:
+        for latin in _latin_words(normal, latin_start, len(normal)):
+            yield pos, *latin, False
+            pos += 1
+
+
+def _latin_words(text: str, start: int, end: int) -> Iterator[tuple[str, int, int]]:
+    for found in _LATIN_IN_CHINESE.finditer(text, start, end):
+        yield found.group(0), found.start(), found.end()
 
 
 def to_simplified(text: str) -> str:

@@ -132,22 +132,9 @@ class Hit:
 
     def to_dict(self) -> dict[str, object]:
         """The contract's fields, in the contract's order."""
-        return {
-            "rank": self.rank,
-            "score": round(self.score, 4),
-            "doc_id": self.doc_id,
-            "title": self.title,
-            "lang": self.lang,
-            "date": self.date,
-            "section": self.section,
-            "page": self.page,
-            "page_label": self.page_label,
-            "passage": self.passage,
-            "citation": self.citation,
-            "snippet": self.snippet,
-            "text": self.text,
-            "source": self.source,
-        }
+        fields = {name: getattr(self, name) for name in HIT_FIELDS}
+        fields["score"] = round(self.score, 4)
+        return fields
 
 
 #: The contract's hit fields, in CSV column order.

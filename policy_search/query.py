@@ -27,7 +27,7 @@ PHRASE_BOOST = 25.0  # contiguous runs of the query words rank above every match
 COMPOUND_BOOST = 1.5
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _OPEN_QUOTES = {'"': '"', "“": "”", "「": "」"}
-_TOKEN = re.compile(r'\s+|\(|\)|[“"「]|[^\s()“"「]+')
+_WORD_RUN = re.compile(r'[^\s()“"「]+')
 _FIELD = re.compile(r"^([A-Za-z_]+):(.*)$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 
@@ -53,15 +53,11 @@ def _lex(text: str) -> list[_Tok]:
             i += 1
             continue
         if char in _OPEN_QUOTES:
-            end = text.find(_OPEN_QUOTES[char], i + 1)
-            if end == -1 and char == "“":
-                end = text.find('"', i + 1)
-            if end == -1:
-                raise QueryError(f"unbalanced quote at column {i + 1} in query {text!r}: close the phrase with {_OPEN_QUOTES[char]}")
+            end = _closing_quote(text, i)
             tokens.append(_Tok("phrase", text[i + 1 : end], i + 1))
             i = end + 1
             continue
-        match = re.compile(r'[^\s()“"「]+').match(text, i)
+        match = _WORD_RUN.match(text, i)
         assert match is not None
         word = match.group(0)
         field = _FIELD.match(word)
@@ -74,9 +70,7 @@ def _lex(text: str) -> list[_Tok]:
             # field: followed by a phrase or a group
             nxt = match.end()
             if nxt < len(text) and text[nxt] in _OPEN_QUOTES:
-                end = text.find(_OPEN_QUOTES[text[nxt]], nxt + 1)
-                if end == -1:
-                    raise QueryError(f"unbalanced quote at column {nxt + 1} in query {text!r}")
+                end = _closing_quote(text, nxt)
                 tokens.append(_Tok("field", text[nxt + 1 : end], i + 1, name + '"'))
                 i = end + 1
                 continue
@@ -89,6 +83,19 @@ def _lex(text: str) -> list[_Tok]:
         tokens.append(_Tok("word", word, i + 1))
         i = match.end()
     return tokens
+
+
+def _closing_quote(text: str, start: int) -> int:
+    """Index of the quote that closes the one at ``start`` (a straight quote may close “)."""
+    opening = text[start]
+    end = text.find(_OPEN_QUOTES[opening], start + 1)
+    if end == -1 and opening == "“":
+        end = text.find('"', start + 1)
+    if end == -1:
+        raise QueryError(
+            f"unbalanced quote at column {start + 1} in query {text!r}: close the phrase with {_OPEN_QUOTES[opening]}"
+        )
+    return end
 
 
 def _example(name: str) -> str:
