@@ -7,11 +7,16 @@
 
 from .api import DEFAULT_INDEX, Index, Results, open_index
 from .errors import IndexLocked, IndexMissing, PolicySearchError, QueryError
+from .export import Format, open_rows
 from .index import IngestReport, ingest
-from .model import Hit
+from .model import HIT_FIELDS, Hit
+from .saved import RUN_FIELDS, QueryFileError, RunReport, SavedQuery, read_queries, run_queries
 
 __all__ = [
     "DEFAULT_INDEX",
+    "HIT_FIELDS",
+    "RUN_FIELDS",
+    "Format",
     "Hit",
     "Index",
     "IndexLocked",
@@ -19,7 +24,13 @@ __all__ = [
     "IngestReport",
     "PolicySearchError",
     "QueryError",
+    "QueryFileError",
     "Results",
+    "RunReport",
+    "SavedQuery",
     "ingest",
     "open_index",
+    "open_rows",
+    "read_queries",
+    "run_queries",
 ]

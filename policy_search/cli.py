@@ -14,8 +14,9 @@ import click
 
 from . import api
 from .errors import IndexMissing, PolicySearchError
-from .export import Format, write_csv, write_json, write_jsonl
-from .model import Hit
+from .export import ROW_FORMATS, ExportError, Format, open_rows, open_text, write_csv, write_json, write_jsonl
+from .model import HIT_FIELDS, Hit
+from .saved import RUN_FIELDS, QueryOutcome, SavedQuery, read_queries, run_queries
 
 DEFAULT_CORPUS = Path("corpus")
 
@@ -26,7 +27,8 @@ class CommandError(click.ClickException):
     exit_code = 2
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
+        for line in self.format_message().splitlines():
+            click.echo(f"Error: {line}", err=True)
 
 
 def index_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,6 +56,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
         policy-search search 区域协调发展 --lang zh --format csv --out hits.csv
         policy-search docs
         policy-search show seeds/002_2b698c6a19e47f6b --passage 11
+        policy-search run scripts/queries/regional-development.toml --format xlsx --out hits.xlsx
     """
     ctx.obj = {"debug": debug}
 
@@ -188,29 +191,107 @@ def search(ctx: click.Context, query: str, index_dir: Path | None, limit: int, o
         policy-search search '區域協調發展 OR 区域协调发展' --lang zh
         policy-search search 'developpement NOT lang:en' --format json
         policy-search search 'section:"Box 12" airports' --format csv --out hits.csv
+        policy-search search 人民法院 --format xlsx --out courts.xlsx
     """
     with _errors(ctx):
+        _check_output(Format(fmt), out)
         index = _open(index_dir, build_default=True)
         results = index.search(query, limit=limit, offset=offset, lang=langs, doc=docs, since=since, until=until)
     if not results.hits and fmt != "json":
         if fmt == "text":
             click.echo(f"No passages match {query!r}.", err=True)
         ctx.exit(1)
-    handle = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
-        hits = list(results.hits)
-        if fmt == "text":
-            _print_text(hits, results.total, offset, handle, _colour_enabled(no_color, handle))
-        elif fmt == "json":
-            write_json(query, results.total, hits, handle)
-        elif fmt == "jsonl":
-            write_jsonl(hits, handle)
+    hits = results.hits
+    with _errors(ctx):
+        if Format(fmt) in ROW_FORMATS:
+            with open_rows(Format(fmt), HIT_FIELDS, out, bom=bom) as rows:
+                for hit in hits:
+                    rows.write(hit.to_dict())
+                rows.finish()
         else:
-            write_csv(hits, handle, bom=bom)
-    finally:
-        if out:
-            handle.close()
+            with open_text(out) as handle:
+                if fmt == "text":
+                    _print_text(hits, results.total, offset, handle, _colour_enabled(no_color, handle))
+                else:
+                    write_json(query, results.total, hits, handle)
     if not results.hits:
+        ctx.exit(1)
+
+
+def _check_output(fmt: Format, out: Path | None) -> None:
+    if fmt is Format.XLSX and out is None:
+        raise ExportError("--format xlsx needs --out FILE.xlsx (a workbook cannot go to the terminal)")
+
+
+class _BatchProgress:
+    """Reports each query of a batch as it ends: failures always, progress on a terminal."""
+
+    def __init__(self, path: Path, queries: tuple[SavedQuery, ...], show: bool) -> None:
+        self._path = path
+        self._queries = queries
+        self._show = show
+
+    def __call__(self, position: int, outcome: QueryOutcome, rows: int) -> None:
+        if self._show:
+            click.echo(f"\r\033[K[{position}/{len(self._queries)}] {outcome.name}: {outcome.hits} hits, {rows} rows so far",
+                       err=True, nl=False)
+        if outcome.error:
+            if self._show:
+                click.echo("", err=True)
+            click.echo(f"Error: {self._path}: {self._queries[position - 1].label}: {outcome.error}", err=True)
+
+    def close(self) -> None:
+        if self._show:
+            click.echo("", err=True)
+
+
+@cli.command()
+@click.argument("queries_file", metavar="QUERIES.toml", type=click.Path(dir_okay=False, path_type=Path))
+@index_option
+@click.option("--format", "fmt", type=click.Choice([f.value for f in ROW_FORMATS]), default="csv", show_default=True, help="Output format.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (needed for xlsx; default stdout).")
+@click.option("--bom", is_flag=True, help="Start CSV with a byte-order mark (for Excel).")
+@click.option("--dedupe", is_flag=True, help="One row per passage, with every query that matched it (';'-joined) and its best rank.")
+@click.option("--progress/--no-progress", default=None, help="Show each query as it runs on stderr (default: when stderr is a terminal).")
+@click.pass_context
+def run(ctx: click.Context, queries_file: Path, index_dir: Path | None, fmt: str, out: Path | None, bom: bool, dedupe: bool, progress: bool | None) -> None:
+    """Run a saved query file and write every hit of every query, one row each.
+
+    The file holds an optional [defaults] table of search options and one [[query]]
+    table per query, with a unique name, the query q, and any search option (limit,
+    offset, lang, doc, since, until). Each row starts with query_name and query.
+    Mistakes in the file are all reported before anything runs (exit status 2); a query
+    that fails is reported with its name and the others still run (exit status 1).
+
+    \b
+    Example file:
+        [defaults]
+        limit = 20
+        [[query]]
+        name = "regional-coordination"
+        q = '区域协调发展 OR "coordinated regional development"'
+        lang = ["zh", "en"]
+
+    \b
+    Examples:
+        policy-search run scripts/queries/regional-development.toml
+        policy-search run weekly.toml --format xlsx --out weekly.xlsx --dedupe
+    """
+    with _errors(ctx):
+        queries = read_queries(queries_file)
+        _check_output(Format(fmt), out)
+        index = _open(index_dir, build_default=True)
+        reporter = _BatchProgress(queries_file, queries, sys.stderr.isatty() if progress is None else progress)
+        try:
+            with open_rows(Format(fmt), RUN_FIELDS, out, bom=bom) as rows:
+                report = run_queries(index, queries, rows.write, dedupe=dedupe, progress=reporter)
+                rows.finish(report)
+        finally:
+            reporter.close()
+    ran = len(report.outcomes) - len(report.failed)
+    failed = f", {len(report.failed)} failed" if report.failed else ""
+    click.echo(f"{len(queries)} queries: {ran} ran{failed}; {report.rows} rows written to {out or 'stdout'}", err=True)
+    if report.failed:
         ctx.exit(1)
 
 
