@@ -15,7 +15,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from policy_search import DEFAULT_INDEX, HIT_FIELDS, Format, Hit, PolicySearchError, open_index, open_rows
+from policy_search import DEFAULT_INDEX, HIT_FIELDS, Format, Hit, Index, PolicySearchError, open_index, open_rows
 
 #: Theme name -> its query in each language; Simplified also finds Traditional.
 THEMES = {
@@ -32,8 +32,7 @@ THEMES = {
 }
 
 
-def theme_hits(index_path: Path, queries: dict[str, str], limit: int) -> list[Hit]:
-    index = open_index(index_path)
+def theme_hits(index: Index, queries: dict[str, str], limit: int) -> list[Hit]:
     hits: list[Hit] = []
     for lang, query in queries.items():
         hits.extend(index.search(query, lang=lang, limit=limit))
@@ -49,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     try:
+        index = open_index(args.index)
         for theme, queries in THEMES.items():
             by_doc: dict[str, list[Hit]] = defaultdict(list)
-            for hit in theme_hits(args.index, queries, args.limit):
+            for hit in theme_hits(index, queries, args.limit):
                 by_doc[hit.doc_id].append(hit)
                 rows.append({"theme": theme, **hit.to_dict()})
             print(f"== {theme}: {sum(map(len, by_doc.values()))} passages in {len(by_doc)} documents")
