@@ -120,6 +120,9 @@ _NUMBERS = {"rank", "score", "page", "passage"}
 #: Characters XML 1.0 cannot hold; openpyxl refuses a cell that has one.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CELL_LIMIT = 32_767  # Excel's most characters in one cell
+#: Hit rows are four lines high: wrapped passages of a thousand characters would otherwise make
+#: rows taller than a screen; the whole text is in the cell, one click away.
+_ROW_HEIGHT = 62
 
 
 def _xlsx_value(column: str, value: object) -> object:
@@ -182,6 +185,7 @@ class XlsxRows:
             if column == "date" and cell.value is not None:
                 cell.number_format = "yyyy-mm-dd"
             cells.append(cell)
+        self._sheet.row_dimensions[self._rows + 2].height = _ROW_HEIGHT  # read when the row is written
         self._sheet.append(cells)
         self._rows += 1
 

@@ -11,6 +11,7 @@ with --csv it also writes every matched passage with the theme's name in front.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -72,4 +73,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends it quietly, as it would end `cat`
     sys.exit(main())

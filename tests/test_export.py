@@ -112,6 +112,7 @@ def test_run_xlsx_sheets_cells_and_summaries(corpus_index: Path, index: api.Inde
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == f"A1:P{len(expected) + 1}"
     assert sheet.column_dimensions["O"].width == 80  # text
+    assert sheet.row_dimensions[2].height == 62  # four lines of a wrapped passage, not a screenful
     header = [cell.value for cell in sheet[1]]
     assert header == list(RUN_FIELDS)
     for row, want in zip(sheet.iter_rows(min_row=2), expected, strict=True):
