@@ -217,3 +217,11 @@ def test_a_batch_of_200_queries_opens_the_index_once(corpus_index: Path, tmp_pat
     per_query = Counter(row["query_name"] for row in rows)
     assert len(per_query) > 150 and max(per_query.values()) == 100
     assert result.stderr.strip() == f"200 queries: 200 ran; {len(rows)} rows written to {out}"
+
+
+def test_progress_names_each_query_and_the_rows_so_far(corpus_index: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, '[[query]]\nname = "courts"\nq = "法院"\n[[query]]\nname = "airports"\nq = "Taxkorgan"\n')
+    result = invoke("run", str(path), "--index", str(corpus_index), "--progress", "--out", str(tmp_path / "o.csv"))
+    assert result.exit_code == 0
+    assert "[1/2] courts: 10 hits, 10 rows so far" in result.stderr
+    assert "[2/2] airports: 1 hits, 11 rows so far" in result.stderr
