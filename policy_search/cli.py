@@ -90,7 +90,7 @@ def _open(index_dir: Path | None, build_default: bool = False) -> api.Index:
     return api.open_index(path)
 
 
-def _run_ingest(paths: list[Path], index_dir: Path, *, rebuild: bool, jobs: int, lock_timeout: float, silent: bool, dictionary: Path | None) -> Any:
+def _run_ingest(paths: list[Path], index_dir: Path, *, rebuild: bool, jobs: int, lock_timeout: float, silent: bool, dictionary: Path | None, password: str = "") -> Any:
     from .index import ingest
 
     show_bar = not silent and sys.stderr.isatty()
@@ -108,7 +108,7 @@ def _run_ingest(paths: list[Path], index_dir: Path, *, rebuild: bool, jobs: int,
 
     try:
         return ingest(paths, index_dir, rebuild=rebuild, dictionary_path=dictionary, jobs=jobs,
-                      lock_timeout=lock_timeout, progress=progress, on_plan=on_plan)
+                      lock_timeout=lock_timeout, progress=progress, on_plan=on_plan, password=password)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -121,21 +121,29 @@ def _run_ingest(paths: list[Path], index_dir: Path, *, rebuild: bool, jobs: int,
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="CPU count", help="Parse files in N processes.")
 @click.option("--dict", "dictionary", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Extra Chinese words for segmentation (one per line; needs --rebuild on an existing index).")
 @click.option("--lock-timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for another ingest to finish.")
+@click.option("--password", default="", envvar="POLICY_SEARCH_PDF_PASSWORD", help="Password for encrypted PDFs whose user password is not empty (env POLICY_SEARCH_PDF_PASSWORD).")
 @click.option("--silent", is_flag=True, help="No progress bar.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int, dictionary: Path | None, lock_timeout: float, silent: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int, dictionary: Path | None, lock_timeout: float, password: str, silent: bool) -> None:
     """Ingest .txt, .md and .pdf files and folders into the index (default: ./corpus).
 
     Unchanged files are skipped, changed files replaced, and files gone from an
-    ingested folder removed. Exit status 1 if a file could not be read.
+    ingested folder removed. What each PDF reads as is cached by content hash, so a
+    rebuild parses no PDF again. A file that cannot be read (a scanned PDF without a
+    text layer, an encrypted or damaged one) is reported with the reason, and the exit
+    status is 1; PDF pages left out (images only, unreadable fonts) are reported as
+    warnings.
 
     \b
     Example:
         policy-search ingest corpus/ ~/plans/2025 --jobs 2
+        policy-search ingest ~/plans/confidential --password 'the user password'
     """
     path, _ = _index_path(index_dir)
     with _errors(ctx):
-        report = _run_ingest(list(paths) or [DEFAULT_CORPUS], path, rebuild=rebuild, jobs=jobs, lock_timeout=lock_timeout, silent=silent, dictionary=dictionary)
+        report = _run_ingest(list(paths) or [DEFAULT_CORPUS], path, rebuild=rebuild, jobs=jobs, lock_timeout=lock_timeout, silent=silent, dictionary=dictionary, password=password)
+    for warned_path, warning in report.warnings:
+        click.echo(f"Warning: {warned_path}: {warning}", err=True)
     for failed_path, reason in report.failed:
         click.echo(f"Error: {failed_path}: {reason}", err=True)
     click.echo(report.summary())

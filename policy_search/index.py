@@ -9,6 +9,8 @@ the index itself, so they can never disagree with the passages.
 from __future__ import annotations
 
 import fcntl
+import functools
+import hashlib
 import json
 import os
 import shutil
@@ -24,10 +26,12 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import analyzer_for, dictionary_digest, read_dictionary
-from .document import SUFFIXES, content_hash, doc_id_for, parse_bytes
+from .cache import SourceCache
+from .document import SUFFIXES, doc_id_for, parse_document
 from .errors import IndexLocked, IndexMissing, PolicySearchError
 from .model import LANGUAGES, Document, DocumentInfo
 from .readers import UnreadableFile
+from .readers.pdf import PDF_READER_VERSION
 
 FORMAT_VERSION = 1
 META_FILE = "policy-search.json"
@@ -68,6 +72,8 @@ class IngestReport:
     removed: int = 0
     failed: tuple[tuple[str, str], ...] = ()
     passages: int = 0
+    #: files indexed with something left out (PDF pages without text), and what
+    warnings: tuple[tuple[str, str], ...] = ()
 
     def summary(self) -> str:
         return (
@@ -76,9 +82,18 @@ class IngestReport:
         )
 
 
+@dataclass(frozen=True)
+class _Job:
+    """A file to parse: where it is, the root its doc_id is relative to, how it is named."""
+
+    path: Path
+    base: Path
+    source: str
+
+
 @dataclass
 class _Plan:
-    to_parse: list[tuple[Path, Path, bytes, str]] = field(default_factory=list)
+    to_parse: list[_Job] = field(default_factory=list)
     unchanged: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
@@ -127,12 +142,15 @@ def ingest(
     lock_timeout: float = 30.0,
     progress: ProgressCallback | None = None,
     on_plan: Callable[[int], None] | None = None,
+    password: str = "",
 ) -> IngestReport:
     """Ingest files and folders into the index at ``index_dir`` (created if missing).
 
     Unchanged files (same content hash) are skipped, changed ones replaced, files gone from
-    an ingested folder removed. ``progress`` is called with each file's path as it is done;
-    ``on_plan`` with the number of files to parse once that is known.
+    an ingested folder removed. What each PDF reads as is cached by content hash beside the
+    index, so a rebuild parses no PDF again. ``password`` opens encrypted PDFs.
+    ``progress`` is called with each file's path as it is done; ``on_plan`` with the number
+    of files to parse once that is known.
     """
     index_dir = Path(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -168,18 +186,20 @@ def ingest(
         try:
             new = changed = 0
             failed = list(plan.failed)
-            for doc, error, (path, root, _, _) in _parse_all(plan.to_parse, jobs):
+            warnings = []
+            for doc, error, job in _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir)):
                 if progress:
-                    progress(str(path))
+                    progress(str(job.path))
                 if doc is None:
-                    failed.append((str(path), error))
+                    failed.append((str(job.path), error))
                     continue
+                warnings += [(str(job.path), warning) for warning in doc.warnings]
                 if doc.doc_id in records:
                     writer.delete_by_term("doc_id", doc.doc_id)
                     changed += 1
                 else:
                     new += 1
-                _add_document(writer, doc, root)
+                _add_document(writer, doc, job.base)
             removed = 0
             for doc_id, info in records.items():
                 if doc_id in plan.seen:
@@ -197,7 +217,7 @@ def ingest(
             _publish(target, index_dir)
         with open_whoosh(index_dir).searcher() as searcher:
             passages = searcher.doc_count() - sum(1 for _ in searcher.document_numbers(kind="doc"))
-    return IngestReport(new, changed, plan.unchanged, removed, tuple(failed), passages)
+    return IngestReport(new, changed, plan.unchanged, removed, tuple(failed), passages, tuple(warnings))
 
 
 def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
@@ -218,16 +238,18 @@ def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
                 plan.failed.append((str(path), f"another file already has the document id {doc_id!r}"))
                 continue
             plan.seen.add(doc_id)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                plan.failed.append((str(path), exc.strerror or str(exc)))
-                continue
             record = records.get(doc_id)
-            if record is not None and record.content_hash == content_hash(data):
-                plan.unchanged += 1
-                continue
-            plan.to_parse.append((path, base, data, str(path)))
+            if record is not None:
+                try:
+                    with open(path, "rb") as handle:
+                        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+                except OSError as exc:
+                    plan.failed.append((str(path), exc.strerror or str(exc)))
+                    continue
+                if record.content_hash == digest:
+                    plan.unchanged += 1
+                    continue
+            plan.to_parse.append(_Job(path, base, str(path)))
     return plan
 
 
@@ -246,26 +268,31 @@ def _is_document(path: Path, root: Path) -> bool:
     )
 
 
-def _parse_one(item: tuple[Path, Path, bytes, str]) -> tuple[Document | None, str]:
-    path, base, data, source = item
+def cache_dir(index_dir: Path) -> Path:
+    """Where what PDFs read as is kept, beside the index so that a rebuild keeps it."""
+    return index_dir.with_name(f".{index_dir.name}.cache") / f"pdf-{PDF_READER_VERSION}"
+
+
+def _parse_one(job: _Job, password: str, cache: Path) -> tuple[Document | None, str]:
+    """Parse one file in a worker (which reads it itself: no file's bytes cross processes)."""
     try:
-        return parse_bytes(data, path, base, source), ""
+        return parse_document(job.path, job.base, job.source, password, SourceCache(cache)), ""
     except UnreadableFile as exc:
-        return None, str(exc).removeprefix(f"{path}: ")
+        return None, str(exc).removeprefix(f"{job.path}: ")
     except Exception as exc:  # a bug on one odd file must not stop the ingest of the others
         return None, f"could not be parsed ({type(exc).__name__}: {exc})"
 
 
-def _parse_all(
-    items: list[tuple[Path, Path, bytes, str]], jobs: int
-) -> Iterator[tuple[Document | None, str, tuple[Path, Path, bytes, str]]]:
-    if jobs <= 1 or len(items) < 4:
-        for item in items:
-            yield (*_parse_one(item), item)
+def _parse_all(jobs_list: list[_Job], jobs: int, password: str, cache: Path) -> Iterator[tuple[Document | None, str, _Job]]:
+    parse = functools.partial(_parse_one, password=password, cache=cache)
+    if jobs <= 1 or len(jobs_list) < 2:
+        for job in jobs_list:
+            yield (*parse(job), job)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for item, (doc, error) in zip(items, pool.map(_parse_one, items, chunksize=8), strict=True):
-            yield doc, error, item
+        # one file at a time per worker: a 50-page PDF must not hold back a batch of texts
+        for job, (doc, error) in zip(jobs_list, pool.map(parse, jobs_list, chunksize=1), strict=True):
+            yield doc, error, job
 
 
 def _add_document(writer: Any, doc: Document, root: Path) -> None:

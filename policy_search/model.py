@@ -28,6 +28,12 @@ class Source:
     title: str = ""
     date: str = ""
     encoding: str = ""
+    #: a title to use when the document shows none (a PDF's running header or metadata)
+    fallback_title: str = ""
+    #: problems worth telling the user that did not stop the file being read
+    warnings: tuple[str, ...] = ()
+    #: pages that gave no usable text (scans, unreadable fonts)
+    unusable_pages: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ class Document:
     lang: str
     pages: int | None
     passages: tuple[Passage, ...] = field(repr=False)
+    #: what the reader could not use, for the ingest report (pages without text, say)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,7 @@ def _paragraphs(lines: list[_Line], vocabulary: set[str]) -> list[_Heading | Par
             gap = True
             i += 1
             continue
-        heading, after = _heading_of(lines, i)
+        heading, after = _heading_of(lines, i) if not _mid_sentence(para, gap, line) else (None, i)
         if heading is not None:
             events.extend(_flush(para, web_text))
             para, gap = None, False
@@ -206,6 +206,18 @@ def _paragraphs(lines: list[_Line], vocabulary: set[str]) -> list[_Heading | Par
         i += 1
     events.extend(_flush(para, web_text))
     return events
+
+
+def _mid_sentence(para: _Para | None, gap: bool, line: _Line) -> bool:
+    """Whether a line goes on with a sentence that a wrapped line left open.
+
+    Such a line is never a heading, whatever it starts with: "section 877(a), you are ..."
+    or "10 tax years after ..." in the middle of a paragraph. Markdown headings are explicit.
+    """
+    if para is None or gap or line.page_start or _MD_ATX.match(line.text):
+        return False
+    last = para.last_line.rstrip().rstrip(CLOSERS)
+    return bool(last) and last[-1] not in SENTENCE_END + CLAUSE_END and display_width(para.last_line) >= 0.6 * para.width
 
 
 def _block_widths(lines: list[_Line]) -> list[int]:

@@ -19,15 +19,15 @@ _BOMS = [
 ]
 
 # A line that starts a page: "Page 56", "Page 56 - RUNNING TITLE", "第 5 页", "-- 5 --" is a label.
-_PAGE_MARKER = re.compile(
+PAGE_MARKER = re.compile(
     r"^\s*(?:page|pg\.?|seite)\s+(\d{1,5})(?:\s*(?:of|/|sur)\s*\d+)?(?:\s*[-–—|:]\s*(?P<header>.+?))?\s*$",
     re.IGNORECASE,
 )
-_PAGE_MARKER_ZH = re.compile(r"^\s*第\s*(\d{1,5})\s*[页頁]\s*$")
+PAGE_MARKER_ZH = re.compile(r"^\s*第\s*(\d{1,5})\s*[页頁]\s*$")
 # A second, shorter marker of the same page ("P. 56") that some converters add.
-_SHORT_MARKER = re.compile(r"^\s*p\.\s*(\d{1,5})\s*$", re.IGNORECASE)
+SHORT_MARKER = re.compile(r"^\s*p\.\s*(\d{1,5})\s*$", re.IGNORECASE)
 # A printed page number alone on the first or last line of a page: "55", "- 55 -", "xii".
-_PRINTED_NUMBER = re.compile(r"^\s*[-–—]?\s*(\d{1,5}|[ivxlcdm]{1,7})\s*[-–—]?\s*$", re.IGNORECASE)
+PRINTED_NUMBER = re.compile(r"^\s*[-–—]?\s*(\d{1,5}|[ivxlcdm]{1,7})\s*[-–—]?\s*$", re.IGNORECASE)
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -98,7 +98,7 @@ def split_pages(text: str) -> tuple[tuple[Page, ...], str]:
         lines: list[str] = []
         page_number = index + 1 if len(chunks) > 1 else None
         for line in chunk.split("\n"):
-            marker = _PAGE_MARKER.match(line) or _PAGE_MARKER_ZH.match(line)
+            marker = PAGE_MARKER.match(line) or PAGE_MARKER_ZH.match(line)
             if marker:
                 if lines and page_number is not None and any(s.strip() for s in lines):
                     pages.append(_labelled_page(page_number, lines))
@@ -108,7 +108,7 @@ def split_pages(text: str) -> tuple[tuple[Page, ...], str]:
                 if header and not running_title:
                     running_title = header.strip()
                 continue
-            short = _SHORT_MARKER.match(line)
+            short = SHORT_MARKER.match(line)
             if short and page_number is not None and int(short.group(1)) == page_number:
                 continue
             lines.append(line)
@@ -120,7 +120,7 @@ def split_pages(text: str) -> tuple[tuple[Page, ...], str]:
 
 
 def _is_marker(line: str) -> bool:
-    return bool(_PAGE_MARKER.match(line) or _PAGE_MARKER_ZH.match(line))
+    return bool(PAGE_MARKER.match(line) or PAGE_MARKER_ZH.match(line))
 
 
 def _labelled_page(number: int, lines: list[str]) -> Page:
@@ -128,7 +128,7 @@ def _labelled_page(number: int, lines: list[str]) -> Page:
     content = [i for i, line in enumerate(lines) if line.strip()]
     label = ""
     for i in (content[-1:] + content[:1]) if content else []:
-        found = _PRINTED_NUMBER.match(lines[i])
+        found = PRINTED_NUMBER.match(lines[i])
         if found:
             label = found.group(1)
             lines = lines[:i] + lines[i + 1 :]

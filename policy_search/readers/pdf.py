@@ -1,0 +1,529 @@
+"""PDF with pdfplumber: words into lines in reading order (columns, tables), running headers and
+footers removed, page labels from the PDF or from the printed page numbers.
+
+The result is the same Source of pages of lines that text files give, so the rest of the
+pipeline (clean, structure, passages) is shared. Three things are carried in the lines
+themselves: a blank line where the layout shows a paragraph break (a vertical gap, or a
+first-line indent), ``#``/``##``/``###`` before a line set in a larger type than the body (a
+heading, which structure reads as Markdown would be read), and `` | `` between the cells of a
+ruled table, one row a line.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..model import Page, Source
+from .text import PAGE_MARKER_ZH, PRINTED_NUMBER
+
+#: Bumped whenever what this reader yields for the same bytes changes (keys the PDF cache).
+PDF_READER_VERSION = 1
+
+_GARBLED = re.compile(r"\(cid:\d+\)|[\ufffd\ue000-\uf8ff]")
+_GARBLED_SHARE = 0.1  # a page with more unreadable glyphs than this is reported, not indexed
+_MIN_PAGE_CHARS = 20  # fewer characters than this on a page with an image: a scan, no text layer
+_PAGE_WORDS = re.compile(r"^\s*(?:page|p\.|pg\.?)\s*(\d{1,5})(?:\s*(?:of|/|sur|de)\s*\d+)?\s*$", re.IGNORECASE)
+_N_OF_M = re.compile(r"^\s*(\d{1,5})\s*/\s*\d{1,5}\s*$")
+_JUNK_TITLE = re.compile(r"^(?:untitled|microsoft \w+ - |document\d*$|slide \d+|powerpoint)|\.(?:docx?|pdf|indd|rtf)$", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+
+
+class PdfError(ValueError):
+    """A PDF that gives no usable text: encrypted, damaged, scanned or garbled."""
+
+
+class PdfPasswordError(PdfError):
+    """An encrypted PDF that the password given (or none) does not open."""
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A line of text on a page with its box; ``size`` is its most common font size."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    paragraph_start: bool = False
+    gap: float = 0.0  # space above the line, from the line before it in its column
+
+
+@dataclass(frozen=True)
+class _PageText:
+    number: int
+    height: float
+    lines: tuple[_Line, ...]
+    chars: int
+    images: int
+    garbled: bool
+
+
+def read_pdf(data: bytes, password: str = "") -> Source:
+    """The pages of a PDF as lines in reading order, with page labels and problems noted.
+
+    Raises PdfError for a PDF that cannot be opened or has no usable text at all; pages that
+    cannot be used in an otherwise readable PDF are listed in ``Source.warnings``.
+    """
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data), password=password)
+    except PDFPasswordIncorrect:
+        if password:
+            raise PdfPasswordError("encrypted PDF: the password given with --password does not open it") from None
+        raise PdfPasswordError("encrypted PDF: it needs a password (give it with --password)") from None
+    except Exception as exc:  # pdfminer raises many types for damaged files
+        raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
+    with pdf:
+        try:
+            pages = [_page_text(page, number) for number, page in enumerate(pdf.pages, start=1)]
+            printed = _pdf_page_labels(pdf.doc, len(pages))
+            metadata_title = str(pdf.metadata.get("Title") or "")
+        except PdfError:
+            raise
+        except Exception as exc:
+            raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
+    if not pages:
+        raise PdfError("the PDF has no pages")
+    return _assemble(pages, printed, _clean_title(metadata_title))
+
+
+def _reason(exc: Exception) -> str:
+    message = str(exc).strip() or "no detail"
+    return f"{type(exc).__name__}: {message[:160]}"
+
+
+def _assemble(pages: list[_PageText], printed: list[str] | None, metadata_title: str) -> Source:
+    running, labels, running_title = _running_lines([p for p in pages if not p.garbled])
+    result: list[Page] = []
+    scanned, garbled = [], []
+    for page in pages:
+        label = printed[page.number - 1] if printed else labels.get(page.number, "")
+        kept = [] if page.garbled else [line for i, line in enumerate(page.lines) if (page.number, i) not in running]
+        if page.garbled:
+            garbled.append(page.number)
+        elif not kept and page.images:
+            scanned.append(page.number)  # an image and at most a running header: a scan or a plate
+        result.append(Page(page.number, _as_text(kept), label))
+    with_text = [p for p in result if p.lines]
+    if not with_text:
+        if garbled and not scanned:
+            raise PdfError(f"no readable text: the fonts of all {len(pages)} page(s) yield (cid:NN) or unknown glyphs")
+        if scanned:
+            raise PdfError(f"no text layer: {len(pages)} page(s) of scanned images (run OCR on it first)")
+        raise PdfError(f"no text found in {len(pages)} page(s)")
+    warnings = []
+    if scanned:
+        warnings.append(f"{_page_list(scanned)} of {len(pages)} have no text layer (images only): not indexed")
+    if garbled:
+        warnings.append(f"{_page_list(garbled)} of {len(pages)} yield (cid:NN) or unknown glyphs: not indexed")
+    return Source(
+        pages=tuple(result),
+        title=metadata_title or _display_title(with_text[0]),
+        fallback_title=running_title,
+        encoding="pdf",
+        warnings=tuple(warnings),
+        unusable_pages=len(pages) - len(with_text),
+    )
+
+
+def _display_title(page: Page) -> str:
+    """The heading in the largest type on a page (the title of a first page), if any."""
+    headings = [line for line in page.lines if line.startswith("#")]
+    if not headings:
+        return ""
+    best = min(headings, key=lambda line: len(line) - len(line.lstrip("#")))
+    return best.lstrip("#").strip()
+
+
+def _page_list(numbers: Sequence[int]) -> str:
+    """1, 2, 3, 7 -> "pages 1-3, 7"."""
+    spans = []
+    for _, run in itertools.groupby(enumerate(numbers), key=lambda item: item[1] - item[0]):
+        values = [n for _, n in run]
+        spans.append(str(values[0]) if len(values) == 1 else f"{values[0]}-{values[-1]}")
+    return ("page " if len(numbers) == 1 else "pages ") + ", ".join(spans)
+
+
+# --- one page -----------------------------------------------------------------------------------
+
+
+def _page_text(page: Any, number: int) -> _PageText:
+    # Rotated text is margin furniture (printer's slugs, "VerDate ..." strips), not the body.
+    # Characters printed twice in one place (fake bold) count once; pdfplumber's own
+    # dedupe_chars does this too but takes seconds a page.
+    seen: set[tuple[str, int, int]] = set()
+    doubles: set[int] = set()
+    for char in page.chars:
+        key = (char["text"], round(char["x0"]), round(char["top"]))
+        if key in seen:
+            doubles.add(id(char))
+        seen.add(key)
+    upright = page.filter(
+        lambda obj: obj.get("object_type") != "char" or (obj.get("upright", True) and id(obj) not in doubles)
+    )
+    chars = [c for c in upright.chars if not c["text"].isspace()]
+    images = len(page.images)
+    garbled_chars = sum(1 for c in chars if _GARBLED.search(c["text"]))
+    if chars and garbled_chars / len(chars) > _GARBLED_SHARE:
+        return _PageText(number, float(page.height), (), len(chars), images, garbled=True)
+    if len(chars) < _MIN_PAGE_CHARS and images:
+        chars = []  # a scan with a few stray characters is still a scan
+    tables = _tables(upright)
+    in_table = [t.bbox for t in tables]
+    words = [
+        w
+        for w in upright.extract_words(extra_attrs=["size"], keep_blank_chars=False, use_text_flow=False)
+        if not any(_inside(w, box) for box in in_table) and _GARBLED.sub("", w["text"]).strip()
+    ]
+    table_lines = [_table_lines(t) for t in tables]
+    lines = _reading_order(words, table_lines) if chars else []
+    return _PageText(number, float(page.height), tuple(lines), len(chars), images, garbled=False)
+
+
+def _tables(page: Any) -> list[Any]:
+    """Ruled tables with at least two rows and two columns of text."""
+    found = []
+    for table in page.find_tables():
+        rows = [[c for c in row if c and c.strip()] for row in table.extract()]
+        if sum(1 for row in rows if row) >= 2 and max((len(r) for r in rows), default=0) >= 2:
+            found.append(table)
+    return found
+
+
+def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
+    x0, top, x1, bottom = box
+    mid_x, mid_y = (word["x0"] + word["x1"]) / 2, (word["top"] + word["bottom"]) / 2
+    return x0 <= mid_x <= x1 and top <= mid_y <= bottom
+
+
+def _table_lines(table: Any) -> list[_Line]:
+    x0, top, x1, bottom = table.bbox
+    lines = []
+    for row in table.extract():
+        cells = [" ".join(_GARBLED.sub("", c).split()) for c in row if c and c.strip()]
+        if cells:
+            lines.append(_Line(" | ".join(cells), x0, x1, top, bottom, 0.0, paragraph_start=True))
+    return lines
+
+
+def _rows(words: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Words grouped into rows: a word joins one of the last rows if it overlaps most of its height.
+
+    Overlap rather than equal tops, so a raised bullet or a footnote mark stays on its line.
+    """
+    rows: list[list[dict[str, Any]]] = []
+    for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
+        for row in reversed(rows[-3:]):
+            first = row[0]
+            overlap = min(first["bottom"], word["bottom"]) - max(first["top"], word["top"])
+            if overlap >= 0.5 * min(first["bottom"] - first["top"], word["bottom"] - word["top"]):
+                row.append(word)
+                break
+        else:
+            rows.append([word])
+    return [sorted(row, key=lambda w: w["x0"]) for row in rows]
+
+
+def _gutters(rows: list[list[dict[str, Any]]], body_size: float) -> list[float]:
+    """x positions of the gaps between text columns, if the page is set in columns.
+
+    A gutter is a vertical strip that (nearly) no row of text crosses, at least about a
+    character wide, with prose on both sides: each column must hold words in a good share of
+    the rows, and lines of a dozen characters or more on average (table columns do not).
+    """
+    if len(rows) < 8:
+        return []
+    left = min(w["x0"] for row in rows for w in row)
+    right = max(w["x1"] for row in rows for w in row)
+    width = int(right - left) + 2
+    crossings = [0] * (width + 1)
+    for row in rows:
+        for w in row:
+            crossings[int(w["x0"] - left)] += 1
+            crossings[int(w["x1"] - left) + 1] -= 1
+    cover = list(itertools.accumulate(crossings))
+    allowed = max(2, int(len(rows) * 0.1))  # titles and headers may span the columns
+    min_gap = max(4.0, 0.4 * body_size)
+    gaps = []
+    for free, run in itertools.groupby(range(width), key=lambda x: cover[x] <= allowed):
+        xs = list(run)
+        if free and len(xs) >= min_gap and xs[0] > 0 and xs[-1] < width - 2:
+            gaps.append(left + (xs[0] + xs[-1]) / 2)
+    if not gaps or len(gaps) > 3:
+        return []
+    bounds = [left, *gaps, right]
+    for col in range(len(bounds) - 1):
+        lo, hi = bounds[col], bounds[col + 1]
+        if hi - lo < 0.15 * (right - left):
+            return []
+        segments = [[w for w in row if lo <= w["x0"] and w["x1"] <= hi] for row in rows]
+        segments = [s for s in segments if s]
+        if len(segments) < 0.25 * len(rows):
+            return []
+        if statistics.mean(sum(len(w["text"]) for w in s) + len(s) - 1 for s in segments) < 12:
+            return []
+    return gaps
+
+
+def _crosses(row: list[dict[str, Any]], gutters: list[float]) -> bool:
+    return any(w["x0"] < g < w["x1"] for w in row for g in gutters)
+
+
+def _line(words: list[dict[str, Any]]) -> _Line:
+    sizes = Counter(round(w["size"], 1) for w in words)
+    return _Line(
+        text=" ".join(w["text"] for w in words),
+        x0=min(w["x0"] for w in words),
+        x1=max(w["x1"] for w in words),
+        top=min(w["top"] for w in words),
+        bottom=max(w["bottom"] for w in words),
+        size=sizes.most_common(1)[0][0],
+    )
+
+
+def _reading_order(words: list[dict[str, Any]], tables: list[list[_Line]]) -> list[_Line]:
+    """Lines in reading order: full-width rows in place, columns one after the other between them.
+
+    Rows of the whole page find the gutters and the rows that span them; between two spanning
+    rows (or tables), each column's words are grouped into lines again on their own, so that a
+    line never takes a word from a neighbouring column set a little higher or lower.
+    """
+    for w in words:
+        w["text"] = _GARBLED.sub("", w["text"])
+    rows = _rows(words)
+    body_size = _body_size((w["size"], len(w["text"])) for w in words)
+    gutters = _gutters(rows, body_size)
+    bounds = [float("-inf"), *gutters, float("inf")]
+    items: list[tuple[float, list[_Line] | list[dict[str, Any]]]] = [(row[0]["top"], row) for row in rows]
+    items += [(table[0].top, table) for table in tables]
+    items.sort(key=lambda item: item[0])
+    ordered: list[_Line] = []
+    columns: list[list[dict[str, Any]]] = [[] for _ in range(len(bounds) - 1)]
+    spanning: list[_Line] = []  # consecutive full-width lines, read as one column
+
+    def flush() -> None:
+        ordered.extend(_mark_paragraphs(spanning, body_size))
+        spanning.clear()
+        for column in columns:
+            ordered.extend(_mark_paragraphs([_line(row) for row in _rows(column)], body_size))
+            column.clear()
+
+    for _, item in items:
+        if isinstance(item[0], _Line):  # a table, row by row
+            flush()
+            ordered.extend(item)  # type: ignore[arg-type]
+        elif gutters and _crosses(item, gutters):  # type: ignore[arg-type]
+            if any(columns):
+                flush()  # a full-width line (a heading, a running header) ends the columns above it
+            spanning.append(_line(item))  # type: ignore[arg-type]
+        else:
+            if spanning:
+                flush()
+            for w in item:
+                middle = (w["x0"] + w["x1"]) / 2  # type: ignore[index]
+                columns[next(c for c in range(len(columns)) if middle < bounds[c + 1])].append(w)  # type: ignore[arg-type]
+    flush()
+    return ordered
+
+
+def _body_size(sized: Iterable[tuple[float, int]]) -> float:
+    """The type size most of the text (counted in characters) is set in."""
+    counts: Counter[float] = Counter()
+    for size, weight in sized:
+        counts[round(size, 1)] += weight
+    return counts.most_common(1)[0][0] if counts else 10.0
+
+
+def _mark_paragraphs(lines: list[_Line], body_size: float) -> list[_Line]:
+    """Mark lines that start a paragraph: after a vertical gap, or indented under a full line."""
+    marked: list[_Line] = []
+    if not lines:
+        return marked
+    left = min(line.x0 for line in lines)
+    right = max(line.x1 for line in lines)
+    gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines)]
+    usual = statistics.median(gaps) if gaps else 0.0  # line spacing differs: Chinese sets lines wider
+    for i, line in enumerate(lines):
+        if i == 0:
+            marked.append(replace(line, paragraph_start=True, gap=float("inf")))
+            continue
+        prev = lines[i - 1]
+        gap = line.top - prev.bottom
+        size = line.size or body_size
+        indented = line.x0 - left > 0.9 * size and prev.x1 > right - 3 * size and prev.x0 - left < 0.5 * size
+        starts = gap > max(usual * 1.6, usual + 0.4 * size) or indented or abs(line.size - prev.size) > 0.6
+        marked.append(replace(line, paragraph_start=starts, gap=gap))
+    return marked
+
+
+# --- across pages: running headers and footers, page labels -------------------------------------
+
+
+def _template(text: str) -> str:
+    return _DIGITS.sub("#", " ".join(text.lower().split()))
+
+
+def _page_number(text: str) -> str:
+    """The number of a line that is only a page number ("12", "- 12 -", "Page 12", "第12页", "xii")."""
+    for pattern in (PRINTED_NUMBER, _PAGE_WORDS, PAGE_MARKER_ZH, _N_OF_M):
+        found = pattern.match(text)
+        if found:
+            return found.group(1)
+    return ""
+
+
+def _edge_rows(page: _PageText, count: int = 4) -> list[list[int]]:
+    """The top and bottom ``count`` rows of a page, as indices of their lines (left to right).
+
+    Rows by position, not reading order: a header split by the column gutters is still one row.
+    """
+    order = sorted(range(len(page.lines)), key=lambda i: page.lines[i].top)
+    rows: list[list[int]] = []
+    for i in order:
+        if rows and page.lines[i].top - page.lines[rows[-1][0]].top <= 3:
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    chosen = rows[:count] + [row for row in rows[-count:] if row not in rows[:count]]
+    return [sorted(row, key=lambda i: page.lines[i].x0) for row in chosen]
+
+
+def _running_lines(pages: list[_PageText]) -> tuple[set[tuple[int, int]], dict[int, str], str]:
+    """Lines to drop (page, index), printed page labels by page, and a running title.
+
+    In the first and last four rows of each page, a line that is only a page number goes, and
+    so does a row whose text, digits aside, recurs in those rows on many pages. The printed page
+    number is the number of such a line, or the number in a running row that grows by one from
+    page to page.
+    """
+    text_pages = [p for p in pages if p.lines]
+    edges: dict[int, list[tuple[list[int], str]]] = {}
+    seen: Counter[str] = Counter()
+    running: set[tuple[int, int]] = set()
+    labels: dict[int, str] = {}
+    for page in text_pages:
+        page_edges = []
+        for row in _edge_rows(page):
+            kept = []
+            for i in row:
+                number = _page_number(page.lines[i].text)
+                if number:
+                    running.add((page.number, i))
+                    labels.setdefault(page.number, number)
+                else:
+                    kept.append(i)
+            if kept:
+                page_edges.append((kept, " ".join(page.lines[i].text for i in kept)))
+        edges[page.number] = page_edges
+        seen.update({_template(_without_page_number(text)) for _, text in page_edges})
+    threshold = max(2, int(0.3 * len(text_pages) + 0.5))
+    numbered: dict[str, list[tuple[int, str]]] = {}
+    titles: Counter[str] = Counter()
+    for page_number, page_edges in edges.items():
+        for row, text in page_edges:
+            template = _template(_without_page_number(text))
+            if seen[template] < threshold:
+                continue
+            running.update((page_number, i) for i in row)
+            if _DIGITS.search(text):  # odd and even pages apart: "47698 Federal ..." / "... Rules 47699"
+                numbered.setdefault(_template(text), []).append((page_number, text))
+            title = _without_page_number(text)
+            if 6 <= len(title) <= 120 and re.search(r"[^\W\d_]", title) and not title.endswith("."):
+                titles[title] += 1
+    counted = sorted((_counting_digits(occurrences) for occurrences in numbered.values()), key=lambda c: not c[0])
+    for _, values in counted:
+        for page_number, value in values:
+            labels.setdefault(page_number, str(value))
+    # the most frequent running text, the shorter of equals: "Instructions for Form 1040NR"
+    # over "Instructions for Form 1040NR 7:48 - 6-DEC-2007"
+    title = min(titles.items(), key=lambda item: (-item[1], len(item[0])), default=("", 0))
+    return running, labels, title[0] if title[1] >= 2 else ""
+
+
+def _without_page_number(text: str) -> str:
+    text = re.sub(r"^\s*[-–—]?\s*\d{1,5}\s*[-–—]?\s+|\s+[-–—]?\s*\d{1,5}\s*[-–—]?\s*$", "", text)
+    text = re.sub(r"^(?:page|p\.)\s*\d+\s*(?:of\s*\d+)?\s*", "", text, flags=re.IGNORECASE)
+    return text.strip()
+
+
+def _counting_digits(occurrences: list[tuple[int, str]]) -> tuple[bool, list[tuple[int, int]]]:
+    """The digits of a running row that count pages (their value minus the page number is fixed).
+
+    Also whether they stand at an end of the row, where page numbers are printed: "47705" in
+    "Federal Register/.../Proposed Rules 47705" beats "00008" in a printer's "Frm 00008" slug.
+    """
+    found = [(page, list(_DIGITS.finditer(text)), text) for page, text in occurrences]
+    width = min(len(matches) for _, matches, _ in found)
+    if len(found) < 2:
+        return False, []
+    for index in range(width):
+        values = [(page, int(matches[index].group())) for page, matches, _ in found]
+        if len({value - page for page, value in values}) == 1 and len({value for _, value in values}) > 1:
+            at_end = all(
+                not text[: m[index].start()].strip(" -–—") or not text[m[index].end() :].strip(" -–—")
+                for _, m, text in found
+            )
+            return at_end, values
+    return False, []
+
+
+def _pdf_page_labels(document: Any, count: int) -> list[str] | None:
+    """The PDF's own page labels (/PageLabels), or None when it has none."""
+    from pdfminer.pdfdocument import PDFNoPageLabels
+
+    try:
+        # the iterator never ends (labels go on past the last page): take one per page
+        return list(itertools.islice(document.get_page_labels(), count))
+    except PDFNoPageLabels:
+        return None
+    except Exception:  # a malformed label tree is no reason to lose the document
+        return None
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    return "" if not title or _JUNK_TITLE.search(title) or len(title) > 200 else title
+
+
+# --- lines as text --------------------------------------------------------------------------
+
+
+def _heading_marks(lines: list[_Line]) -> dict[float, str]:
+    """Markdown heading marks for the type sizes clearly larger than the body text."""
+    body = _body_size((line.size, len(line.text)) for line in lines if line.size)
+    larger = sorted({line.size for line in lines if line.size >= body * 1.15}, reverse=True)
+    return {size: "#" * min(rank, 3) + " " for rank, size in enumerate(larger, start=1)}
+
+
+def _as_text(lines: list[_Line]) -> tuple[str, ...]:
+    """The page's lines as text: blank lines between paragraphs, headings marked by size."""
+    marks = _heading_marks(lines)
+    out: list[str] = []
+    previous: _Line | None = None  # the heading line just written
+    for line in lines:
+        mark = marks.get(line.size, "") if len(line.text) <= 150 and re.search(r"[^\W\d_]", line.text) else ""
+        if mark:
+            if previous is not None and previous.size == line.size and line.gap < line.size:
+                out[-1] += " " + line.text  # a heading set on two lines is one heading
+                continue
+            if out and out[-1]:
+                out.append("")
+            out.append(mark + line.text)
+            previous = line
+            continue
+        previous = None
+        if (line.paragraph_start or out and out[-1].startswith("#")) and out and out[-1]:
+            out.append("")
+        out.append(line.text)
+    return tuple(out)
