@@ -264,6 +264,10 @@ def _joins(para: _Para, line: _Line, width: int, gap: bool, bullet: bool) -> boo
         return full or lower_start
     if full or lower_start or last in ",，、-–(（":
         return True
+    if wrapped and not _is_cjk(last) and para.lines > 1 and last.isalnum():
+        # a short wrapped line that stops mid-sentence inside a paragraph ("(Komite Nasional
+        # Keselamatan" / "Transportasi (KNKT))"): a justified line broke early, the sentence goes on
+        return True
     return wrapped and _is_cjk(last) and _is_cjk(first) and len(prev) >= 15
 
 

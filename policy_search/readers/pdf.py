@@ -59,12 +59,15 @@ class _Line:
 
 @dataclass(frozen=True)
 class _PageText:
+    """What one page holds: its words and ruled tables, then its lines in reading order."""
+
     number: int
-    height: float
-    lines: tuple[_Line, ...]
+    words: tuple[dict[str, Any], ...]
+    tables: tuple[tuple[_Line, ...], ...]
     chars: int
     images: int
     garbled: bool
+    lines: tuple[_Line, ...] = ()
 
 
 def read_pdf(data: bytes, password: str = "") -> Source:
@@ -87,6 +90,9 @@ def read_pdf(data: bytes, password: str = "") -> Source:
     with pdf:
         try:
             pages = [_page_text(page, number) for number, page in enumerate(pdf.pages, start=1)]
+            # the body type size is the document's: pages of long footnotes would mislead
+            body_size = _body_size((w["size"], len(w["text"])) for page in pages for w in page.words)
+            pages = [replace(p, lines=tuple(_reading_order(list(p.words), p.tables, body_size))) for p in pages]
             printed = _pdf_page_labels(pdf.doc, len(pages))
             metadata_title = str(pdf.metadata.get("Title") or "")
         except PdfError:
@@ -105,6 +111,7 @@ def _reason(exc: Exception) -> str:
 
 def _assemble(pages: list[_PageText], printed: list[str] | None, metadata_title: str) -> Source:
     running, labels, running_title = _running_lines([p for p in pages if not p.garbled])
+    marks = _heading_marks([line for page in pages for line in page.lines])
     result: list[Page] = []
     scanned, garbled = [], []
     for page in pages:
@@ -114,7 +121,7 @@ def _assemble(pages: list[_PageText], printed: list[str] | None, metadata_title:
             garbled.append(page.number)
         elif not kept and page.images:
             scanned.append(page.number)  # an image and at most a running header: a scan or a plate
-        result.append(Page(page.number, _as_text(kept), label))
+        result.append(Page(page.number, _as_text(kept, marks), label))
     with_text = [p for p in result if p.lines]
     if not with_text:
         if garbled and not scanned:
@@ -176,19 +183,19 @@ def _page_text(page: Any, number: int) -> _PageText:
     images = len(page.images)
     garbled_chars = sum(1 for c in chars if _GARBLED.search(c["text"]))
     if chars and garbled_chars / len(chars) > _GARBLED_SHARE:
-        return _PageText(number, float(page.height), (), len(chars), images, garbled=True)
+        return _PageText(number, (), (), len(chars), images, garbled=True)
     if len(chars) < _MIN_PAGE_CHARS and images:
         chars = []  # a scan with a few stray characters is still a scan
     tables = _tables(upright)
     in_table = [t.bbox for t in tables]
     words = [
-        w
+        {**w, "text": _GARBLED.sub("", w["text"])}
         for w in upright.extract_words(extra_attrs=["size"], keep_blank_chars=False, use_text_flow=False)
         if not any(_inside(w, box) for box in in_table) and _GARBLED.sub("", w["text"]).strip()
     ]
-    table_lines = [_table_lines(t) for t in tables]
-    lines = _reading_order(words, table_lines) if chars else []
-    return _PageText(number, float(page.height), tuple(lines), len(chars), images, garbled=False)
+    if not chars:
+        return _PageText(number, (), (), 0, images, garbled=False)
+    return _PageText(number, tuple(words), tuple(_table_lines(t) for t in tables), len(chars), images, garbled=False)
 
 
 def _tables(page: Any) -> list[Any]:
@@ -207,14 +214,14 @@ def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> boo
     return x0 <= mid_x <= x1 and top <= mid_y <= bottom
 
 
-def _table_lines(table: Any) -> list[_Line]:
+def _table_lines(table: Any) -> tuple[_Line, ...]:
     x0, top, x1, bottom = table.bbox
     lines = []
     for row in table.extract():
         cells = [" ".join(_GARBLED.sub("", c).split()) for c in row if c and c.strip()]
         if cells:
             lines.append(_Line(" | ".join(cells), x0, x1, top, bottom, 0.0, paragraph_start=True))
-    return lines
+    return tuple(lines)
 
 
 def _rows(words: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -292,23 +299,23 @@ def _line(words: list[dict[str, Any]]) -> _Line:
     )
 
 
-def _reading_order(words: list[dict[str, Any]], tables: list[list[_Line]]) -> list[_Line]:
+def _reading_order(words: list[dict[str, Any]], tables: Sequence[Sequence[_Line]], body_size: float) -> list[_Line]:
     """Lines in reading order: full-width rows in place, columns one after the other between them.
 
     Rows of the whole page find the gutters and the rows that span them; between two spanning
     rows (or tables), each column's words are grouped into lines again on their own, so that a
-    line never takes a word from a neighbouring column set a little higher or lower.
+    line never takes a word from a neighbouring column set a little higher or lower. Footnotes
+    (small type at the foot of a column) go to the end of the page, so that a sentence running
+    on into the next column is not cut by them.
     """
-    for w in words:
-        w["text"] = _GARBLED.sub("", w["text"])
     rows = _rows(words)
-    body_size = _body_size((w["size"], len(w["text"])) for w in words)
     gutters = _gutters(rows, body_size)
     bounds = [float("-inf"), *gutters, float("inf")]
-    items: list[tuple[float, list[_Line] | list[dict[str, Any]]]] = [(row[0]["top"], row) for row in rows]
-    items += [(table[0].top, table) for table in tables]
+    items: list[tuple[float, Sequence[_Line] | list[dict[str, Any]]]] = [(row[0]["top"], row) for row in rows]
+    items += [(table[0].top, table) for table in tables if table]
     items.sort(key=lambda item: item[0])
     ordered: list[_Line] = []
+    footnotes: list[_Line] = []
     columns: list[list[dict[str, Any]]] = [[] for _ in range(len(bounds) - 1)]
     spanning: list[_Line] = []  # consecutive full-width lines, read as one column
 
@@ -316,11 +323,18 @@ def _reading_order(words: list[dict[str, Any]], tables: list[list[_Line]]) -> li
         ordered.extend(_mark_paragraphs(spanning, body_size))
         spanning.clear()
         for column in columns:
-            ordered.extend(_mark_paragraphs([_line(row) for row in _rows(column)], body_size))
+            lines = [_line(row) for row in _rows(column)]
+            foot = len(lines)
+            while foot > 1 and lines[foot - 1].size < 0.92 * body_size:
+                foot -= 1
+            if foot < len(lines) and foot and lines[foot - 1].size >= 0.92 * body_size:
+                footnotes.extend(lines[foot:])
+                lines = lines[:foot]
+            ordered.extend(_mark_paragraphs(lines, body_size))
             column.clear()
 
     for _, item in items:
-        if isinstance(item[0], _Line):  # a table, row by row
+        if item and isinstance(item[0], _Line):  # a table, row by row
             flush()
             ordered.extend(item)  # type: ignore[arg-type]
         elif gutters and _crosses(item, gutters):  # type: ignore[arg-type]
@@ -334,7 +348,7 @@ def _reading_order(words: list[dict[str, Any]], tables: list[list[_Line]]) -> li
                 middle = (w["x0"] + w["x1"]) / 2  # type: ignore[index]
                 columns[next(c for c in range(len(columns)) if middle < bounds[c + 1])].append(w)  # type: ignore[arg-type]
     flush()
-    return ordered
+    return ordered + _mark_paragraphs(footnotes, body_size)
 
 
 def _body_size(sized: Iterable[tuple[float, int]]) -> float:
@@ -500,21 +514,24 @@ def _clean_title(title: str) -> str:
 
 
 def _heading_marks(lines: list[_Line]) -> dict[float, str]:
-    """Markdown heading marks for the type sizes clearly larger than the body text."""
+    """Markdown heading marks for the type sizes clearly larger than the document's body text.
+
+    The body size is the whole document's: on a page of long footnotes, most characters are
+    in the footnotes' small type, and the body would look like headings.
+    """
     body = _body_size((line.size, len(line.text)) for line in lines if line.size)
     larger = sorted({line.size for line in lines if line.size >= body * 1.15}, reverse=True)
     return {size: "#" * min(rank, 3) + " " for rank, size in enumerate(larger, start=1)}
 
 
-def _as_text(lines: list[_Line]) -> tuple[str, ...]:
+def _as_text(lines: list[_Line], marks: dict[float, str]) -> tuple[str, ...]:
     """The page's lines as text: blank lines between paragraphs, headings marked by size."""
-    marks = _heading_marks(lines)
     out: list[str] = []
     previous: _Line | None = None  # the heading line just written
     for line in lines:
         mark = marks.get(line.size, "") if len(line.text) <= 150 and re.search(r"[^\W\d_]", line.text) else ""
         if mark:
-            if previous is not None and previous.size == line.size and line.gap < line.size:
+            if previous is not None and previous.size == line.size and line.gap < line.size and len(out[-1]) < 200:
                 out[-1] += " " + line.text  # a heading set on two lines is one heading
                 continue
             if out and out[-1]:
