@@ -264,7 +264,7 @@ def _joins(para: _Para, line: _Line, width: int, gap: bool, bullet: bool) -> boo
         return full or lower_start
     if full or lower_start or last in ",，、-–(（":
         return True
-    if wrapped and not _is_cjk(last) and para.lines > 1 and last.isalnum():
+    if wrapped and not _is_cjk(last) and last.isalnum():
         # a short wrapped line that stops mid-sentence inside a paragraph ("(Komite Nasional
         # Keselamatan" / "Transportasi (KNKT))"): a justified line broke early, the sentence goes on
         return True

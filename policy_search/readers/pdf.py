@@ -33,6 +33,9 @@ _PAGE_WORDS = re.compile(r"^\s*(?:page|p\.|pg\.?)\s*(\d{1,5})(?:\s*(?:of|/|sur|d
 _N_OF_M = re.compile(r"^\s*(\d{1,5})\s*/\s*\d{1,5}\s*$")
 _JUNK_TITLE = re.compile(r"^(?:untitled|microsoft \w+ - |document\d*$|slide \d+|powerpoint)|\.(?:docx?|pdf|indd|rtf)$", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
+_BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
+#: a standalone line in bold body type is a heading below every heading set larger
+_BOLD_MARK = "#### "
 
 
 class PdfError(ValueError):
@@ -55,6 +58,7 @@ class _Line:
     size: float
     paragraph_start: bool = False
     gap: float = 0.0  # space above the line, from the line before it in its column
+    bold: bool = False  # every word set in a bold face
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,7 @@ def _page_text(page: Any, number: int) -> _PageText:
     in_table = [t.bbox for t in tables]
     words = [
         {**w, "text": _GARBLED.sub("", w["text"])}
-        for w in upright.extract_words(extra_attrs=["size"], keep_blank_chars=False, use_text_flow=False)
+        for w in upright.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False, use_text_flow=False)
         if not any(_inside(w, box) for box in in_table) and _GARBLED.sub("", w["text"]).strip()
     ]
     if not chars:
@@ -283,6 +287,11 @@ def _gutters(rows: list[list[dict[str, Any]]], body_size: float) -> list[float]:
     return gaps
 
 
+def _column_of(word: dict[str, Any], bounds: list[float]) -> int:
+    middle = (word["x0"] + word["x1"]) / 2
+    return next(c for c in range(len(bounds) - 1) if middle < bounds[c + 1])
+
+
 def _crosses(row: list[dict[str, Any]], gutters: list[float]) -> bool:
     return any(w["x0"] < g < w["x1"] for w in row for g in gutters)
 
@@ -296,6 +305,7 @@ def _line(words: list[dict[str, Any]]) -> _Line:
         top=min(w["top"] for w in words),
         bottom=max(w["bottom"] for w in words),
         size=sizes.most_common(1)[0][0],
+        bold=all(_BOLD.search(w["fontname"]) for w in words),
     )
 
 
@@ -318,6 +328,7 @@ def _reading_order(words: list[dict[str, Any]], tables: Sequence[Sequence[_Line]
     footnotes: list[_Line] = []
     columns: list[list[dict[str, Any]]] = [[] for _ in range(len(bounds) - 1)]
     spanning: list[_Line] = []  # consecutive full-width lines, read as one column
+    columns_begun = False
 
     def flush() -> None:
         ordered.extend(_mark_paragraphs(spanning, body_size))
@@ -337,16 +348,20 @@ def _reading_order(words: list[dict[str, Any]], tables: Sequence[Sequence[_Line]
         if item and isinstance(item[0], _Line):  # a table, row by row
             flush()
             ordered.extend(item)  # type: ignore[arg-type]
-        elif gutters and _crosses(item, gutters):  # type: ignore[arg-type]
+            continue
+        row: list[dict[str, Any]] = item  # type: ignore[assignment]
+        in_columns = {_column_of(w, bounds) for w in row}
+        # above the first row that reaches into two columns (a masthead), rows read as full width
+        columns_begun = columns_begun or len(in_columns) > 1
+        if gutters and (_crosses(row, gutters) or not columns_begun):
             if any(columns):
                 flush()  # a full-width line (a heading, a running header) ends the columns above it
-            spanning.append(_line(item))  # type: ignore[arg-type]
+            spanning.append(_line(row))
         else:
             if spanning:
                 flush()
-            for w in item:
-                middle = (w["x0"] + w["x1"]) / 2  # type: ignore[index]
-                columns[next(c for c in range(len(columns)) if middle < bounds[c + 1])].append(w)  # type: ignore[arg-type]
+            for w in row:
+                columns[_column_of(w, bounds)].append(w)
     flush()
     return ordered + _mark_paragraphs(footnotes, body_size)
 
@@ -524,12 +539,25 @@ def _heading_marks(lines: list[_Line]) -> dict[float, str]:
     return {size: "#" * min(rank, 3) + " " for rank, size in enumerate(larger, start=1)}
 
 
+def _is_bold_heading(line: _Line, previous: _Line | None) -> bool:
+    """A bold line that starts a paragraph (or goes on with a bold heading) and reads as a title."""
+    return (
+        line.bold
+        and (line.paragraph_start or previous is not None)
+        and len(line.text) <= 100
+        and line.text.rstrip()[-1:] not in ".,;:。，；："
+        and bool(re.search(r"[^\W\d_]{2}", line.text))
+    )
+
+
 def _as_text(lines: list[_Line], marks: dict[float, str]) -> tuple[str, ...]:
     """The page's lines as text: blank lines between paragraphs, headings marked by size."""
     out: list[str] = []
     previous: _Line | None = None  # the heading line just written
     for line in lines:
         mark = marks.get(line.size, "") if len(line.text) <= 150 and re.search(r"[^\W\d_]", line.text) else ""
+        if not mark and _is_bold_heading(line, previous):
+            mark = _BOLD_MARK
         if mark:
             if previous is not None and previous.size == line.size and line.gap < line.size and len(out[-1]) < 200:
                 out[-1] += " " + line.text  # a heading set on two lines is one heading
