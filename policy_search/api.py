@@ -74,7 +74,11 @@ class Index:
         if langs == ("none",):
             return Results(query, 0, ())
         with self._ix.searcher() as searcher:
-            results = searcher.search(parsed.query, filter=filter_query, limit=offset + limit if limit else None, terms=True)
+            # optimize=False: with block skipping, Whoosh counts the total by re-running the query
+            # without checking phrase positions, so "total" overcounted phrase queries
+            results = searcher.search(
+                parsed.query, filter=filter_query, limit=offset + limit if limit else None, terms=True, optimize=False
+            )
             total = len(results)
             hits = []
             for rank, result in enumerate(results[offset : offset + limit], start=offset + 1):

@@ -74,7 +74,7 @@ def document_from_source(
     return Document(
         doc_id=doc_id_for(path, root),
         title=title or source.fallback_title or path.stem,
-        date=date,
+        date=date or source.date,
         source=source_name or str(path),
         content_hash=digest,
         lang=document_language([p.lang for p in passages], [len(p.text) for p in passages]),

@@ -26,6 +26,7 @@ class Source:
 
     pages: tuple[Page, ...]
     title: str = ""
+    #: a date the file carries outside its text (a PDF's creation date), used when the text has none
     date: str = ""
     encoding: str = ""
     #: a title to use when the document shows none (a PDF's running header or metadata)

@@ -33,6 +33,7 @@ _PAGE_WORDS = re.compile(r"^\s*(?:page|p\.|pg\.?)\s*(\d{1,5})(?:\s*(?:of|/|sur|d
 _N_OF_M = re.compile(r"^\s*(\d{1,5})\s*/\s*\d{1,5}\s*$")
 _JUNK_TITLE = re.compile(r"^(?:untitled|microsoft \w+ - |document\d*$|slide \d+|powerpoint)|\.(?:docx?|pdf|indd|rtf)$", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
+_HAN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 #: a standalone line in bold body type is a heading below every heading set larger
 _BOLD_MARK = "#### "
@@ -85,11 +86,12 @@ def read_pdf(data: bytes, password: str = "") -> Source:
 
     try:
         pdf = pdfplumber.open(io.BytesIO(data), password=password)
-    except PDFPasswordIncorrect:
-        if password:
-            raise PdfPasswordError("encrypted PDF: the password given with --password does not open it") from None
-        raise PdfPasswordError("encrypted PDF: it needs a password (give it with --password)") from None
-    except Exception as exc:  # pdfminer raises many types for damaged files
+    except Exception as exc:  # pdfminer raises many types for damaged files; pdfplumber wraps them
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+        if isinstance(cause, PDFPasswordIncorrect):
+            if password:
+                raise PdfPasswordError("encrypted PDF: the password given with --password does not open it") from None
+            raise PdfPasswordError("encrypted PDF: it needs a password (give it with --password)") from None
         raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
     with pdf:
         try:
@@ -99,13 +101,14 @@ def read_pdf(data: bytes, password: str = "") -> Source:
             pages = [replace(p, lines=tuple(_reading_order(list(p.words), p.tables, body_size))) for p in pages]
             printed = _pdf_page_labels(pdf.doc, len(pages))
             metadata_title = str(pdf.metadata.get("Title") or "")
+            metadata_date = _pdf_date(pdf.metadata.get("CreationDate"))
         except PdfError:
             raise
         except Exception as exc:
             raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
     if not pages:
         raise PdfError("the PDF has no pages")
-    return _assemble(pages, printed, _clean_title(metadata_title))
+    return replace(_assemble(pages, printed, _clean_title(metadata_title)), date=metadata_date)
 
 
 def _reason(exc: Exception) -> str:
@@ -298,8 +301,15 @@ def _crosses(row: list[dict[str, Any]], gutters: list[float]) -> bool:
 
 def _line(words: list[dict[str, Any]]) -> _Line:
     sizes = Counter(round(w["size"], 1) for w in words)
+    # words split where the font changes ("第" "20" "年", "AGENCY" ":") touch: no space between
+    text = words[0]["text"]
+    for before, word in itertools.pairwise(words):
+        # beside Han characters a narrow gap is typesetting (第 20 年 is printed 第20年)
+        han = _HAN.match(word["text"]) or _HAN.match(before["text"][-1])
+        space = word["x0"] - before["x1"] > (0.5 if han else 0.15) * word["size"]
+        text += (" " if space else "") + word["text"]
     return _Line(
-        text=" ".join(w["text"] for w in words),
+        text=text,
         x0=min(w["x0"] for w in words),
         x1=max(w["x1"] for w in words),
         top=min(w["top"] for w in words),
@@ -518,6 +528,16 @@ def _pdf_page_labels(document: Any, count: int) -> list[str] | None:
         return None
     except Exception:  # a malformed label tree is no reason to lose the document
         return None
+
+
+def _pdf_date(value: Any) -> str:
+    """A PDF date ("D:20200806095125Z") as YYYY-MM-DD, or empty."""
+    if isinstance(value, bytes):
+        value = value.decode("latin-1", "replace")
+    found = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", str(value or ""))
+    if not found or not ("01" <= found.group(2) <= "12" and "01" <= found.group(3) <= "31"):
+        return ""
+    return "-".join(found.groups())
 
 
 def _clean_title(title: str) -> str:

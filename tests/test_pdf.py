@@ -1,0 +1,288 @@
+"""PDFs: real government PDFs cite the right page, label and section; hard PDFs are reported, not lost."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from policy_search import api, ingest
+from policy_search.cli import cli
+from policy_search.document import parse_document
+from policy_search.model import Document, Passage
+from policy_search.readers import READERS
+
+from .conftest import CORPUS
+from .pdfmaker import PageSpec, build_pdf
+
+PDFS = CORPUS / "pdf"
+
+
+def parse(name: str) -> Document:
+    return parse_document(PDFS / name, CORPUS)
+
+
+def passage_with(doc: Document, fragment: str, page: int | None = None) -> Passage:
+    found = [p for p in doc.passages if fragment in p.text and page in (None, p.page)]
+    assert len(found) == 1, f"{len(found)} passages of {doc.doc_id} contain {fragment!r}"
+    return found[0]
+
+
+# --- real PDFs: pages, labels and sections checked against the printed pages --------------------
+
+
+@pytest.fixture(scope="module")
+def i1040nr() -> Document:
+    return parse("i1040nr.pdf")
+
+
+@pytest.fixture(scope="module")
+def federal_register() -> Document:
+    return parse("federal-register-2020-17221.pdf")
+
+
+@pytest.fixture(scope="module")
+def proces_verbal() -> Document:
+    return parse("2023-06-20-PV.pdf")
+
+
+@pytest.fixture(scope="module")
+def anhui_standard() -> Document:
+    return parse("issue-336-example.pdf")
+
+
+def test_irs_instructions_three_columns(i1040nr: Document) -> None:
+    assert (i1040nr.title, i1040nr.lang, i1040nr.date, i1040nr.pages) == ("2007 Instruction 1040-NR", "en", "2007-12-06", 50)
+    # page 2, first column, under the 14-point heading "Items to Note"; printed "-2-"
+    # (page 3 says it again under "Who Must File")
+    former = passage_with(i1040nr, "Former U.S. citizens and former U.S. long-term residents.", page=2)
+    assert (former.page, former.page_label) == (2, "2")
+    assert former.section == ("Instructions for Form 1040NR", "Items to Note")
+    # the paragraph runs from the first column into the second, and is one passage
+    assert former.text.endswith("that begins on page 6 and Pub. 519, U.S. Tax Guide for Aliens.")
+    treaty = passage_with(i1040nr, "You can download the complete text of most U.S. tax treaties")
+    assert (treaty.page, treaty.section[-1]) == (2, "Resident Alien or Nonresident Alien")
+
+
+def test_federal_register_three_columns_printed_page_numbers(federal_register: Document) -> None:
+    assert (federal_register.date, federal_register.pages) == ("2020-08-06", 15)
+    # a sentence that leaves the first column at "and" and goes on at the top of the second,
+    # with four footnotes set between them at the foot of the first column
+    effects = passage_with(federal_register, "These effects include stall warning activation")
+    assert "airspeed disagree alert, and altitude disagree alert,5 and may affect the flightcrew" in effects.text
+    assert (effects.page, effects.page_label) == (2, "47699")
+    assert effects.section == ("Proposed Rules", "Background")
+    footnote = passage_with(federal_register, "Preliminary KNKT.18.10.35.04 Aircraft Accident Investigation Report")
+    assert (footnote.page, footnote.page_label) == (2, "47699")
+    assert [p.page_label for p in federal_register.passages if p.page == 15][0] == "47712"
+
+
+def test_french_proces_verbal(proces_verbal: Document) -> None:
+    assert proces_verbal.title == "Comité de démolition - Procès-verbal de la séance publique du 20 juin 2023"
+    assert proces_verbal.lang == "fr"
+    closing = passage_with(proces_verbal, "La séance est levée à 16h05.")
+    assert (closing.page, closing.page_label, closing.section) == (2, "", ("5. LEVÉE DE LA SÉANCE",))
+    # a number wrapped at its hyphen keeps the hyphen and loses the line break
+    notice = passage_with(proces_verbal, "comité consultatif d’urbanisme")
+    assert notice.text.endswith("à l’effet d’accepter la demande de démolition 2023-0379;")
+    assert (notice.page, notice.section) == (2, ("Résolution DM-2023-001",))
+
+
+def test_chinese_standard_table_rows_and_printed_page(anhui_standard: Document) -> None:
+    assert anhui_standard.title == "安徽省建设用地使用标准（2020年版）"
+    assert anhui_standard.lang == "zh"
+    row = passage_with(anhui_standard, "60000≤Q＜80000 | 20＜μ≤30")
+    assert row.text == "高速公路 | 八 | 2.5000 | 60000≤Q＜80000 | 20＜μ≤30"
+    assert (row.page, row.page_label) == (1, "173")
+    note = passage_with(anhui_standard, "注：表中路段交通量")
+    assert note.text == "注：表中路段交通量应采用停车区所在路段的预测第20年交通量。"
+
+
+RUNNING = {
+    "i1040nr.pdf": [r"Page \d+ of 48", r"6-DEC-2007", r"The type and rule above prints", r"^-\d+-$", r"Instructions for Form 1040NR\s*-\d+-"],
+    "federal-register-2020-17221.pdf": [r"Federal Register\s*/\s*Vol\. 85", r"^477\d\d$", r"VerDate", r"Jkt 250001"],
+    "2023-06-20-PV.pdf": [r"^\d+$"],
+    "issue-336-example.pdf": [r"^173$"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNNING))
+def test_no_running_header_footer_or_page_number_in_passages(name: str) -> None:
+    doc = parse(name)
+    for pattern in RUNNING[name]:
+        found = [p.text[:80] for p in doc.passages if re.search(pattern, p.text, re.MULTILINE)]
+        assert not found, f"{pattern!r} in {found}"
+
+
+def test_search_cites_the_physical_and_the_printed_page(index: api.Index) -> None:
+    hit = index.search('"airspeed disagree alert"', doc="pdf/*").hits[0]
+    assert hit.citation == "Proposed Rules, Background, p. 2 (printed 47699), passage 29"
+
+
+def test_show_page(corpus_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["show", "pdf/2023-06-20-PV", "--page", "2", "--index", str(corpus_index)])
+    assert result.exit_code == 0
+    citations = [line for line in result.stdout.splitlines() if ", passage " in line]
+    assert citations and all(", p. 2, passage " in line for line in citations)
+    assert "La séance est levée à 16h05." in result.stdout
+    assert "ATTENDU la demande 2023-0379" not in result.stdout  # page 1
+
+
+# --- made PDFs: two columns, and the PDFs that must be reported ----------------------------------
+
+ARTICLES = [
+    ("Article 1582", ["La vente est une convention par laquelle l'un s'oblige à livrer une chose, et l'autre à la payer.",
+                      "Elle peut être faite par acte authentique ou sous seing privé."]),
+    ("Article 1583", ["Elle est parfaite entre les parties, et la propriété est acquise de droit à l'acheteur à l'égard "
+                      "du vendeur, dès qu'on est convenu de la chose et du prix, quoique la chose n'ait pas encore été "
+                      "livrée ni le prix payé."]),
+    ("Article 1584", ["La vente peut être faite purement et simplement, ou sous une condition soit suspensive, soit "
+                      "résolutoire.", "Elle peut aussi avoir pour objet deux ou plusieurs choses alternatives.",
+                      "Dans tous ces cas, son effet est réglé par les principes généraux des conventions."]),
+    ("Article 1585", ["Lorsque des marchandises ne sont pas vendues en bloc, mais au poids, au compte ou à la mesure, la "
+                      "vente n'est point parfaite, en ce sens que les choses vendues sont aux risques du vendeur jusqu'à "
+                      "ce qu'elles soient pesées, comptées ou mesurées ; mais l'acheteur peut en demander ou la "
+                      "délivrance ou des dommages-intérêts, s'il y a lieu, en cas d'inexécution de l'engagement."]),
+    ("Article 1586", ["Si, au contraire, les marchandises ont été vendues en bloc, la vente est parfaite, quoique les "
+                      "marchandises n'aient pas encore été pesées, comptées ou mesurées."]),
+    ("Article 1587", ["A l'égard du vin, de l'huile, et des autres choses que l'on est dans l'usage de goûter avant d'en "
+                      "faire l'achat, il n'y a point de vente tant que l'acheteur ne les a pas goûtées et agréées."]),
+]
+
+
+def two_column_pdf() -> bytes:
+    """Titre VI of the Code civil (Articles 1582-1587) set in two columns on two pages,
+    with a running header, a page number in the footer and a full-width title on page 1."""
+    pages = [PageSpec(), PageSpec()]
+    for number, page in enumerate(pages, start=1):
+        page.text(50, 760, 8, "Code civil - Livre III : Des différentes manières dont on acquiert la propriété")
+        page.text(296, 40, 9, f"- {number} -")
+    pages[0].text(50, 710, 16, "Titre VI : De la vente", bold=True)
+    slots = [(0, 50, 680), (0, 320, 680), (1, 50, 730), (1, 320, 730)]
+    slot = 0
+    y = slots[0][2]
+    for heading, paragraphs in ARTICLES:
+        lines = [(heading, True)]
+        for paragraph in paragraphs:
+            lines += [(line, False) for line in _wrap(paragraph)] + [("", False)]
+        for text, bold in lines:
+            if y < 500:  # short columns, so that the articles run on over four columns and two pages
+                slot += 1
+                y = slots[slot][2]
+            page_index, x, _ = slots[slot]
+            if text:
+                pages[page_index].text(x, y, 10, text, bold=bold)
+            y -= 12 if text else 8
+    return build_pdf(pages)
+
+
+def _wrap(text: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, 44)
+
+
+def test_two_column_pdf_reads_column_by_column(tmp_path: Path) -> None:
+    path = tmp_path / "titre-vi.pdf"
+    path.write_bytes(two_column_pdf())
+    doc = parse_document(path, tmp_path)
+    assert doc.lang == "fr" and doc.pages == 2
+    texts = [p.text for p in doc.passages]
+    # every article whole (its alinéas one passage), in order, whichever column or page it is in
+    expected = ["\n".join(paragraphs) for _, paragraphs in ARTICLES]
+    assert texts == expected
+    sale = passage_with(doc, "Elle est parfaite entre les parties")
+    assert sale.section == ("Titre VI : De la vente", "Article 1583")
+    assert (sale.page, sale.page_label) == (1, "1")
+    last = passage_with(doc, "A l'égard du vin")
+    assert (last.page, last.page_label, last.section[-1]) == (2, "2", "Article 1587")
+    assert not [t for t in texts if "Livre III" in t or re.fullmatch(r"-?\s*\d\s*-?", t)]
+
+
+def encrypt(data: bytes, user_password: str) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def hard_pdfs(tmp_path: Path) -> Path:
+    """A folder of one good text file, and PDFs of every kind that must not stop an ingest."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "vente.txt").write_text((CORPUS / "code-civil" / "code-civil-livre-III-titre-VI.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    good = two_column_pdf()
+    (folder / "two-columns.pdf").write_bytes(good)
+    (folder / "owner-only.pdf").write_bytes(encrypt(good, ""))
+    (folder / "locked.pdf").write_bytes(encrypt(good, "s3cret"))
+    (folder / "truncated.pdf").write_bytes(good[: len(good) // 3])
+    (folder / "not-a-pdf.pdf").write_bytes(b"<html><body>404 Not Found</body></html>")
+    scan = PageSpec()
+    scan.images.append((0, 0, 612, 792))
+    (folder / "scanned.pdf").write_bytes(build_pdf([scan, scan, scan]))
+    unmapped = PageSpec()
+    unmapped.cid_runs.append((50, 700, 12, list(range(30, 90))))
+    mixed = [PageSpec(), unmapped]
+    mixed[0].column(50, 720, 80, 10, [ARTICLES[0][1][0]])
+    (folder / "half-garbled.pdf").write_bytes(build_pdf(mixed))
+    (folder / "garbled.pdf").write_bytes(build_pdf([unmapped]))
+    return folder
+
+
+def test_hard_pdfs_are_reported_and_the_rest_indexed(hard_pdfs: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    result = CliRunner().invoke(cli, ["ingest", str(hard_pdfs), "--index", str(index_dir), "--jobs", "1"])
+    assert result.exit_code == 1
+    errors = {line.split(": ", 2)[1].rsplit("/", 1)[-1]: line.split(": ", 2)[2] for line in result.stderr.splitlines() if line.startswith("Error: ")}
+    assert errors == {
+        "locked.pdf": "encrypted PDF: it needs a password (give it with --password)",
+        "truncated.pdf": errors["truncated.pdf"],
+        "not-a-pdf.pdf": "corrupt or truncated PDF (PdfminerException: No /Root object! - Is this really a PDF?)",
+        "scanned.pdf": "no text layer: 3 page(s) of scanned images (run OCR on it first)",
+        "garbled.pdf": "no readable text: the fonts of all 1 page(s) yield (cid:NN) or unknown glyphs",
+    }
+    assert errors["truncated.pdf"].startswith("corrupt or truncated PDF (")
+    assert f"Warning: {hard_pdfs / 'half-garbled.pdf'}: page 2 of 2 yield (cid:NN) or unknown glyphs: not indexed" in result.stderr
+    assert result.stdout.startswith("4 new, 0 changed, 0 unchanged, 0 removed, 5 failed;")
+    index = api.open_index(index_dir)
+    assert {d.doc_id for d in index.documents()} == {"vente", "two-columns", "owner-only", "half-garbled"}
+    assert index.search("goûtées", doc="owner-only").total == 1
+    assert not [h for h in index.search("cid", doc="half-garbled")]
+
+    # the password opens the locked one, and the others are not read again
+    again = CliRunner().invoke(cli, ["ingest", str(hard_pdfs), "--index", str(index_dir), "--password", "s3cret"])
+    assert "1 new, 0 changed, 4 unchanged" in again.stdout and "locked.pdf" not in again.stderr
+    assert api.open_index(index_dir).search("goûtées", doc="locked").total == 1
+
+
+def test_unchanged_pdfs_are_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("2023-06-20-PV.pdf", "issue-336-example.pdf"):
+        (corpus / name).write_bytes((PDFS / name).read_bytes())
+    calls: list[int] = []
+    real = READERS[".pdf"]
+
+    def counting(data: bytes, password: str):  # type: ignore[no-untyped-def]
+        calls.append(len(data))
+        return real(data, password)
+
+    monkeypatch.setitem(READERS, ".pdf", counting)
+    index_dir = tmp_path / "index"
+    first = ingest([corpus], index_dir, jobs=1)
+    assert (first.new, len(calls)) == (2, 2)
+    again = ingest([corpus], index_dir, jobs=1)
+    assert (again.unchanged, len(calls)) == (2, 2)  # unchanged: not even opened
+    rebuilt = ingest([corpus], index_dir, jobs=1, rebuild=True)
+    assert (rebuilt.new, len(calls)) == (2, 2)  # a rebuild takes the PDFs' text from the cache
+    (corpus / "copy-of-pv.pdf").write_bytes((PDFS / "2023-06-20-PV.pdf").read_bytes())
+    copied = ingest([corpus], index_dir, jobs=1)
+    assert (copied.new, len(calls)) == (1, 2)  # same bytes under another name: cached too
+    assert api.open_index(index_dir).search('"séance est levée"', doc="copy-of-pv").total == 1
