@@ -74,11 +74,7 @@ class Index:
         if langs == ("none",):
             return Results(query, 0, ())
         with self._ix.searcher() as searcher:
-            # optimize=False: with block skipping, Whoosh counts the total by re-running the query
-            # without checking phrase positions, so "total" overcounted phrase queries
-            results = searcher.search(
-                parsed.query, filter=filter_query, limit=offset + limit if limit else None, terms=True, optimize=False
-            )
+            results = _search_counting_all(searcher, parsed.query, filter_query, offset + limit)
             total = len(results)
             hits = []
             for rank, result in enumerate(results[offset : offset + limit], start=offset + 1):
@@ -121,6 +117,22 @@ class Index:
             text=text,
             source=fields["source"],
         )
+
+
+def _search_counting_all(searcher: Any, query: Any, filter_query: Any, limit: int) -> Any:
+    """The top ``limit`` hits, and an exact count of every match.
+
+    Whoosh's default collector skips blocks and swaps in cheaper matchers once its heap is
+    full, so its total changed with the limit (38 or 41 passages for one query) and, counted
+    again without the filter's phrase checks, overcounted phrases. Scoring every match costs
+    more on large result sets; issue 5's benchmark measures it.
+    """
+    from whoosh import collectors
+
+    top = collectors.TopCollector(max(limit, 1), usequality=False, replace=0)
+    collector = collectors.FilterCollector(collectors.TermsCollector(top), filter_query, None)
+    searcher.search_with_collector(query, collector)
+    return collector.results()
 
 
 def _terms_of(result: Any) -> set[tuple[str, str]]:

@@ -249,7 +249,7 @@ def test_hard_pdfs_are_reported_and_the_rest_indexed(hard_pdfs: Path, tmp_path: 
         "garbled.pdf": "no readable text: the fonts of all 1 page(s) yield (cid:NN) or unknown glyphs",
     }
     assert errors["truncated.pdf"].startswith("corrupt or truncated PDF (")
-    assert f"Warning: {hard_pdfs / 'half-garbled.pdf'}: page 2 of 2 yield (cid:NN) or unknown glyphs: not indexed" in result.stderr
+    assert f"Warning: {hard_pdfs / 'half-garbled.pdf'}: page 2 of 2: the fonts yield (cid:NN) or unknown glyphs, not indexed" in result.stderr
     assert result.stdout.startswith("4 new, 0 changed, 0 unchanged, 0 removed, 5 failed;")
     index = api.open_index(index_dir)
     assert {d.doc_id for d in index.documents()} == {"vente", "two-columns", "owner-only", "half-garbled"}

@@ -138,9 +138,9 @@ def _assemble(pages: list[_PageText], printed: list[str] | None, metadata_title:
         raise PdfError(f"no text found in {len(pages)} page(s)")
     warnings = []
     if scanned:
-        warnings.append(f"{_page_list(scanned)} of {len(pages)} have no text layer (images only): not indexed")
+        warnings.append(f"{_page_list(scanned)} of {len(pages)}: no text layer (images only), not indexed")
     if garbled:
-        warnings.append(f"{_page_list(garbled)} of {len(pages)} yield (cid:NN) or unknown glyphs: not indexed")
+        warnings.append(f"{_page_list(garbled)} of {len(pages)}: the fonts yield (cid:NN) or unknown glyphs, not indexed")
     return Source(
         pages=tuple(result),
         title=metadata_title or _display_title(with_text[0]),
