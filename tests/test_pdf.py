@@ -69,6 +69,8 @@ def test_irs_instructions_three_columns(i1040nr: Document) -> None:
 
 def test_federal_register_three_columns_printed_page_numbers(federal_register: Document) -> None:
     assert (federal_register.date, federal_register.pages) == ("2020-08-06", 15)
+    # pages 7-13 print their tables as images; page 8 has nothing else but the running header
+    assert federal_register.warnings == ("page 8 of 15: no text layer (images only), not indexed",)
     # a sentence that leaves the first column at "and" and goes on at the top of the second,
     # with four footnotes set between them at the foot of the first column
     effects = passage_with(federal_register, "These effects include stall warning activation")

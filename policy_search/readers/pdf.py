@@ -95,7 +95,10 @@ def read_pdf(data: bytes, password: str = "") -> Source:
         raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
     with pdf:
         try:
-            pages = [_page_text(page, number) for number, page in enumerate(pdf.pages, start=1)]
+            pages = []
+            for number, page in enumerate(pdf.pages, start=1):
+                pages.append(_page_text(page, number))
+                page.close()  # pdfplumber keeps every page's layout objects until told: 700 MB for 98 pages
             # the body type size is the document's: pages of long footnotes would mislead
             body_size = _body_size((w["size"], len(w["text"])) for page in pages for w in page.words)
             pages = [replace(p, lines=tuple(_reading_order(list(p.words), p.tables, body_size))) for p in pages]
