@@ -218,10 +218,12 @@ class _Parser:
         if word.endswith("*") and len(word.rstrip("*")) >= 1:
             return self._prefix(word.rstrip("*"), kinds)
         alternatives = []
+        stopped = []
         for lang in self._languages(word):
             analyzer = analyzer_for(lang, self.dictionary)
             terms = [t.text for t in analyzer(word, mode="query")]
             if not terms:
+                stopped.append(lang)
                 continue
             fields = [f"{kind}_{lang}" for kind in kinds]
             each = [_any_field(fields, term) for term in terms]
@@ -234,6 +236,11 @@ class _Parser:
                     bonus += [wq.Term(f, c, boost=COMPOUND_BOOST) for f in fields for c in compounds]
                 required = wq.AndMaybe(required, wq.Or(bonus))
             alternatives.append(required)
+        if not alternatives:
+            return None  # a stop word in every language: no constraint at all
+        # A stop word in some languages only ("la" is French, "of" English) asks nothing of
+        # passages in those languages; were it required there, "la vente" would miss French.
+        alternatives += [wq.ConstantScoreQuery(wq.Term("lang", lang), 0.0) for lang in stopped]
         return _or_of(alternatives)
 
     def _phrase(self, text: str, kinds: tuple[str, ...]) -> Any:

@@ -129,3 +129,18 @@ def test_total_is_exact_whatever_the_limit(index, query: str, doc: str | None, l
     # passages with limit 5 and 41 with limit 10) and counted phrases without their positions
     everything = len(index.search(query, doc=doc, lang=lang, limit=1000).hits)
     assert [index.search(query, doc=doc, lang=lang, limit=n).total for n in (1, 5, 10)] == [everything] * 3
+
+
+@pytest.mark.parametrize(
+    ("query", "doc", "fragment"),
+    [
+        ("la vente est une convention", "code-civil/code-civil-livre-III-titre-VI", "La vente est une convention"),
+        ("droit de propriete", "code-civil/code-civil-livre-II-titre-II", "La propriété est le droit de jouir"),
+        ("freedom of speech", "taiwan-laws/en/A0000001", "freedom of speech"),
+    ],
+)
+def test_a_stop_word_of_one_language_does_not_exclude_the_others(index, query: str, doc: str, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    # "la" and "de" are French stop words but English words; "of" the other way round. Each was
+    # required in the other language's field, so French queries found no French passage.
+    hits = index.search(query, limit=3).hits
+    assert any(h.doc_id == doc and fragment in h.text for h in hits)
