@@ -130,3 +130,19 @@ def test_default_index_is_built_on_first_search(tmp_path: Path, monkeypatch: pyt
     result = run("search", "Taxkorgan", "--format", "jsonl")
     assert result.exit_code == 0 and "Building the default index" in result.stderr
     assert (tmp_path / "indexes" / "default").is_dir()
+
+
+def test_an_open_index_sees_what_a_later_ingest_adds(tmp_path: Path) -> None:
+    # searches share one searcher and cached filter sets; both must follow the index
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / "code-civil" / "code-civil-livre-III-titre-VI.txt", corpus)
+    index_dir = tmp_path / "index"
+    ingest([corpus], index_dir)
+    index = open_index(index_dir)
+    before = index.search("propriété", lang="fr").total
+    assert before > 0 and index.search("mariage", lang="fr").total == 0
+    shutil.copy(CORPUS / "code-civil" / "code-civil-livre-I-titre-V.txt", corpus)
+    ingest([corpus], index_dir)
+    assert index.search("mariage", lang="fr").total > 50
+    assert index.search("propriété", lang="fr").total > before
