@@ -141,9 +141,8 @@ def _search_counting_all(searcher: Any, query: Any, allowed: Any, limit: int) ->
     """The top ``limit`` hits, and an exact count of every match.
 
     Whoosh's default collector skips blocks and swaps in cheaper matchers once its heap is
-    full, so its total changed with the limit (38 or 41 passages for one query) and, counted
-    again without the filter's phrase checks, overcounted phrases. Scoring every match costs
-    more on large result sets; issue 5's benchmark measures it.
+    full, so its total changed with the limit (38 or 41 passages for one query) and overcounted
+    phrases. Scoring every match costs more on large result sets; scripts/bench.py measures it.
     """
     from whoosh import collectors
 

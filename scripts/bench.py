@@ -65,30 +65,27 @@ QUERIES = [
 ]
 
 
-def source_passages(corpus: Path, work: Path) -> list[dict[str, str]]:
+def source_passages(corpus: Path, work: Path) -> list[dict[str, object]]:
     """Every passage of the source corpus, read with the normal ingest rules."""
-    from policy_search import ingest, open_index
+    from evaluate import corpus_passages
+
+    from policy_search import ingest
 
     index_path = work / "source-index"
     report = ingest([corpus], index_path, jobs=os.cpu_count() or 1)
-    index = open_index(index_path)
-    passages = [
-        {"lang": h.lang, "text": h.text, "date": doc.date}
-        for doc in index.documents()
-        for h in index.passages(doc.doc_id)
-    ]
+    passages = corpus_passages(index_path)
     print(f"source: {corpus} ({report.new + report.unchanged} documents, {len(passages)} passages)", file=sys.stderr)
     return passages
 
 
-def sample(passages: list[dict[str, str]], size: int) -> list[dict[str, str]]:
+def sample(passages: list[dict[str, object]], size: int) -> list[dict[str, object]]:
     rng = random.Random(SEED + size)
     if size <= len(passages):
         return rng.sample(passages, size)
     return [rng.choice(passages) for _ in range(size)]
 
 
-def write_corpus(passages: list[dict[str, str]], folder: Path) -> None:
+def write_corpus(passages: list[dict[str, object]], folder: Path) -> None:
     """Passages as text files of one language and one date each, a blank line apart."""
     dates = Counter((p["lang"], p["date"]) for p in passages)
     groups: dict[tuple[str, str], list[str]] = {}
@@ -129,6 +126,18 @@ def warm_latency(run: Callable[[Query], object], rounds: int = 3) -> dict[str, f
             run(query)
             samples.append(time.perf_counter() - start)
     return percentiles(samples)
+
+
+def engine_figures(passages: int, seconds: float, folder: Path, text_bytes: int, run: Callable[[Query], object]) -> dict[str, object]:
+    """An engine built in one process: its speed, its size, and its warm query latency."""
+    size = folder_size(folder)
+    return {
+        "ingest_s_jobs1": round(seconds, 1),
+        "passages_per_s_jobs1": round(passages / seconds),
+        "index_mb": round(size / 1e6, 1),
+        "index_to_text": round(size / text_bytes, 2),
+        **warm_latency(run),
+    }
 
 
 def child_peak_mb() -> float:
@@ -173,7 +182,7 @@ def bench_ours(corpus: Path, work: Path, jobs_list: Sequence[int], text_bytes: i
     return result
 
 
-def bench_naive(passages: list[dict[str, str]], work: Path, text_bytes: int) -> dict[str, object]:
+def bench_naive(passages: list[dict[str, object]], work: Path, text_bytes: int) -> dict[str, object]:
     import baseline
 
     folder = work / "naive"
@@ -183,17 +192,10 @@ def bench_naive(passages: list[dict[str, str]], work: Path, text_bytes: int) -> 
     baseline.build(rows, folder)
     seconds = time.perf_counter() - start
     index = baseline.NaiveIndex(folder)
-    size = folder_size(folder)
-    return {
-        "ingest_s_jobs1": round(seconds, 1),
-        "passages_per_s_jobs1": round(len(rows) / seconds),
-        "index_mb": round(size / 1e6, 1),
-        "index_to_text": round(size / text_bytes, 2),
-        **warm_latency(lambda q: index.search(q.q, 10)),
-    }
+    return engine_figures(len(rows), seconds, folder, text_bytes, lambda q: index.search(q.q, 10))
 
 
-def bench_tantivy(passages: list[dict[str, str]], work: Path, text_bytes: int) -> dict[str, object]:
+def bench_tantivy(passages: list[dict[str, object]], work: Path, text_bytes: int) -> dict[str, object]:
     """tantivy on our own tokens: each passage's analysed terms, joined by spaces."""
     try:
         import tantivy
@@ -239,14 +241,7 @@ def bench_tantivy(passages: list[dict[str, str]], work: Path, text_bytes: int) -
                 clauses.append((tantivy.Occur.Must, tantivy.Query.boolean_query([(tantivy.Occur.Should, o) for o in options])))
         return searcher.search(tantivy.Query.boolean_query(clauses), 10).hits if clauses else []
 
-    size = folder_size(folder)
-    return {
-        "ingest_s_jobs1": round(seconds, 1),
-        "passages_per_s_jobs1": round(len(passages) / seconds),
-        "index_mb": round(size / 1e6, 1),
-        "index_to_text": round(size / text_bytes, 2),
-        **warm_latency(run),
-    }
+    return engine_figures(len(passages), seconds, folder, text_bytes, run)
 
 
 # --- running and reporting ----------------------------------------------------------------------

@@ -97,11 +97,12 @@ def evaluate(
 
 
 def corpus_passages(index_path: Path) -> list[dict[str, object]]:
+    """Every passage of an index, in reading order, with what evaluate.py and bench.py need."""
     from policy_search import open_index
 
     index = open_index(index_path)
     return [
-        {"doc_id": h.doc_id, "passage": h.passage, "lang": h.lang, "text": h.text, "section": h.section}
+        {"doc_id": h.doc_id, "passage": h.passage, "lang": h.lang, "text": h.text, "section": h.section, "date": h.date}
         for doc in index.documents()
         for h in index.passages(doc.doc_id)
     ]

@@ -194,27 +194,28 @@ def _page_text(page: Any, number: int) -> _PageText:
     garbled_chars = sum(1 for c in chars if _GARBLED.search(c["text"]))
     if chars and garbled_chars / len(chars) > _GARBLED_SHARE:
         return _PageText(number, (), (), len(chars), images, garbled=True)
-    if len(chars) < _MIN_PAGE_CHARS and images:
-        chars = []  # a scan with a few stray characters is still a scan
+    if not chars or (len(chars) < _MIN_PAGE_CHARS and images):
+        return _PageText(number, (), (), 0, images, garbled=False)  # a scan with a few stray characters is one
     tables = _tables(upright)
-    in_table = [t.bbox for t in tables]
-    words = [
-        {**w, "text": _GARBLED.sub("", w["text"])}
-        for w in upright.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False, use_text_flow=False)
-        if not any(_inside(w, box) for box in in_table) and _GARBLED.sub("", w["text"]).strip()
-    ]
-    if not chars:
-        return _PageText(number, (), (), 0, images, garbled=False)
-    return _PageText(number, tuple(words), tuple(_table_lines(t) for t in tables), len(chars), images, garbled=False)
+    words = []
+    for word in upright.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False, use_text_flow=False):
+        text = _GARBLED.sub("", word["text"])
+        if text.strip() and not any(_inside(word, box) for box, _ in tables):
+            words.append({**word, "text": text})
+    return _PageText(number, tuple(words), tuple(lines for _, lines in tables), len(chars), images, garbled=False)
 
 
-def _tables(page: Any) -> list[Any]:
-    """Ruled tables with at least two rows and two columns of text."""
+def _tables(page: Any) -> list[tuple[tuple[float, float, float, float], tuple[_Line, ...]]]:
+    """Ruled tables with at least two rows and two columns of text: their boxes, and a line per row
+    with the cells joined by " | "."""
     found = []
     for table in page.find_tables():
-        rows = [[c for c in row if c and c.strip()] for row in table.extract()]
-        if sum(1 for row in rows if row) >= 2 and max((len(r) for r in rows), default=0) >= 2:
-            found.append(table)
+        rows = [[cell for cell in (" ".join(_GARBLED.sub("", c or "").split()) for c in row) if cell] for row in table.extract()]
+        rows = [row for row in rows if row]
+        if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
+            x0, top, x1, bottom = table.bbox
+            lines = tuple(_Line(" | ".join(row), x0, x1, top, bottom, 0.0, paragraph_start=True) for row in rows)
+            found.append((table.bbox, lines))
     return found
 
 
@@ -222,16 +223,6 @@ def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> boo
     x0, top, x1, bottom = box
     mid_x, mid_y = (word["x0"] + word["x1"]) / 2, (word["top"] + word["bottom"]) / 2
     return x0 <= mid_x <= x1 and top <= mid_y <= bottom
-
-
-def _table_lines(table: Any) -> tuple[_Line, ...]:
-    x0, top, x1, bottom = table.bbox
-    lines = []
-    for row in table.extract():
-        cells = [" ".join(_GARBLED.sub("", c).split()) for c in row if c and c.strip()]
-        if cells:
-            lines.append(_Line(" | ".join(cells), x0, x1, top, bottom, 0.0, paragraph_start=True))
-    return tuple(lines)
 
 
 def _rows(words: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
