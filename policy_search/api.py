@@ -108,8 +108,8 @@ class Index:
         parts: list[Any] = [wq.Term("kind", "passage"), wq.Term("doc_id", doc_id)]
         if passage is not None:
             parts.append(wq.NumericRange("passage", passage, passage))
-        with self._ix.searcher() as searcher:
-            found = [searcher.stored_fields(n) for n in searcher.docs_for_query(wq.And(parts))]
+        searcher = self._current_searcher()
+        found = [searcher.stored_fields(n) for n in searcher.docs_for_query(wq.And(parts))]
         found.sort(key=lambda fields: fields["passage"])
         if page is not None:
             found = [f for f in found if f.get("page") == page]
