@@ -14,6 +14,7 @@ from .errors import QueryError
 from .index import DICTIONARY_FILE, document_records, open_whoosh
 from .model import DocumentInfo, Hit
 from .query import build_filter, parse_query
+from .ranking import Ranker, Unsupported
 from .snippets import make_snippet
 
 DEFAULT_INDEX = Path("indexes/default")
@@ -50,20 +51,22 @@ class Index:
         # One searcher for every search while the index is unchanged, and the document sets of
         # the filters it has seen: building "passages in French" anew took half of a query's time.
         self._searcher = self._ix.searcher()
-        self._filter_sets: dict[str, Any] = {}
+        self._ranker = Ranker(self._searcher)
+        self._filter_sets: dict[str, set[int]] = {}
 
     def _current_searcher(self) -> Any:
         if not self._searcher.up_to_date():
             self._searcher = self._searcher.refresh()
+            self._ranker = Ranker(self._searcher)
             self._filter_sets.clear()
         return self._searcher
 
-    def _allowed(self, searcher: Any, filter_query: Any) -> Any:
+    def _allowed(self, searcher: Any, filter_query: Any) -> set[int]:
         key = repr(filter_query)
         if key not in self._filter_sets:
             if len(self._filter_sets) >= 64:
                 self._filter_sets.pop(next(iter(self._filter_sets)))
-            self._filter_sets[key] = searcher._filter_to_comb(filter_query)
+            self._filter_sets[key] = set(searcher._filter_to_comb(filter_query))  # never changed
         return self._filter_sets[key]
 
     def search(
@@ -92,11 +95,16 @@ class Index:
         if langs == ("none",):
             return Results(query, 0, ())
         searcher = self._current_searcher()
-        results = _search_counting_all(searcher, parsed.query, self._allowed(searcher, filter_query), offset + limit)
-        total = len(results)
-        hits = []
-        for rank, result in enumerate(results[offset : offset + limit], start=offset + 1):
-            hits.append(self._hit(rank, result.score, result.fields(), _terms_of(result)))
+        allowed = self._allowed(searcher, filter_query)
+        try:
+            ranked = self._ranker.rank(parsed.query, allowed, offset + limit)
+            total = ranked.total
+            found = [(score, searcher.stored_fields(doc), ranked.terms[doc]) for doc, score in ranked.top[offset:]]
+        except Unsupported:  # prefixes and filter-only queries: Whoosh's matchers
+            results = _search_counting_all(searcher, parsed.query, allowed, offset + limit)
+            total = len(results)
+            found = [(r.score, r.fields(), _terms_of(r)) for r in results[offset : offset + limit]]
+        hits = [self._hit(rank, *hit) for rank, hit in enumerate(found, start=offset + 1)]
         return Results(query, total, tuple(hits))
 
     def documents(self) -> list[DocumentInfo]:

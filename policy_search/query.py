@@ -240,7 +240,9 @@ class _Parser:
             return None  # a stop word in every language: no constraint at all
         # A stop word in some languages only ("la" is French, "of" English) asks nothing of
         # passages in those languages; were it required there, "la vente" would miss French.
-        alternatives += [wq.ConstantScoreQuery(wq.Term("lang", lang), 0.0) for lang in stopped]
+        # Such a passage scores 1.0 for the word: Whoosh read the 0.0 written here before as
+        # "no constant" and gave 1.0, and the judged queries were recorded with that.
+        alternatives += [wq.ConstantScoreQuery(wq.Term("lang", lang), 1.0) for lang in stopped]
         return _or_of(alternatives)
 
     def _phrase(self, text: str, kinds: tuple[str, ...]) -> Any:
