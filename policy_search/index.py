@@ -23,21 +23,23 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, NUMERIC, STORED, Schema
 
 from .analysis import analyzer_for, dictionary_digest, read_dictionary
 from .cache import SourceCache
+from .codec import Analysed, PolicyCodec, TextField
 from .document import SUFFIXES, doc_id_for, parse_document
 from .errors import IndexLocked, IndexMissing, PolicySearchError
 from .model import LANGUAGES, Document, DocumentInfo
 from .readers import UnreadableFile
 from .readers.pdf import PDF_READER_VERSION
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: compact postings (codec.py)
 META_FILE = "policy-search.json"
 DICTIONARY_FILE = "userdict.txt"
 
 
+@functools.lru_cache(maxsize=2)
 def make_schema(dictionary: tuple[str, ...]) -> Schema:
     """One body, section and title field per language, each with its language's analyzer."""
     fields: dict[str, Any] = {
@@ -56,9 +58,9 @@ def make_schema(dictionary: tuple[str, ...]) -> Schema:
     }
     for lang in LANGUAGES:
         analyzer = analyzer_for(lang, dictionary)
-        fields[f"body_{lang}"] = TEXT(analyzer=analyzer, phrase=True, chars=False)
-        fields[f"section_{lang}"] = TEXT(analyzer=analyzer, phrase=True, field_boost=0.5)
-        fields[f"title_{lang}"] = TEXT(analyzer=analyzer, phrase=True, field_boost=0.3)
+        fields[f"body_{lang}"] = TextField(analyzer, 1.0)
+        fields[f"section_{lang}"] = TextField(analyzer, 0.5)
+        fields[f"title_{lang}"] = TextField(analyzer, 0.3)
     return Schema(**fields)
 
 
@@ -182,12 +184,13 @@ def ingest(
         plan = _plan(roots, records)
         if on_plan:
             on_plan(len(plan.to_parse))
-        writer = ix.writer(limitmb=256)
+        writer = ix.writer(limitmb=256, codec=PolicyCodec())
         try:
             new = changed = 0
             failed = list(plan.failed)
             warnings = []
-            for doc, error, job in _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir)):
+            parsed = _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir), dictionary)
+            for doc, analysed, error, job in parsed:
                 if progress:
                     progress(str(job.path))
                 if doc is None:
@@ -199,7 +202,7 @@ def ingest(
                     changed += 1
                 else:
                     new += 1
-                _add_document(writer, doc, job.base)
+                _add_document(writer, doc, analysed, job.base)
             removed = 0
             for doc_id, info in records.items():
                 if doc_id in plan.seen:
@@ -273,30 +276,58 @@ def cache_dir(index_dir: Path) -> Path:
     return index_dir.with_name(f".{index_dir.name}.cache") / f"pdf-{PDF_READER_VERSION}"
 
 
-def _parse_one(job: _Job, password: str, cache: Path) -> tuple[Document | None, str]:
-    """Parse one file in a worker (which reads it itself: no file's bytes cross processes)."""
+#: each passage's text fields, analysed: {"body_zh": Analysed, "section_zh": ..., "title_zh": ...}
+PassageFields = tuple[dict[str, Analysed], ...]
+
+
+def _parse_one(job: _Job, password: str, cache: Path, dictionary: tuple[str, ...]) -> tuple[Document | None, PassageFields, str]:
+    """Parse and analyse one file in a worker (which reads it itself: no file's bytes cross
+    processes, and the writing process only adds postings)."""
     try:
-        return parse_document(job.path, job.base, job.source, password, SourceCache(cache)), ""
+        doc = parse_document(job.path, job.base, job.source, password, SourceCache(cache))
+        return doc, _analyse(doc, make_schema(dictionary)), ""
     except UnreadableFile as exc:
-        return None, str(exc).removeprefix(f"{job.path}: ")
+        return None, (), str(exc).removeprefix(f"{job.path}: ")
     except Exception as exc:  # a bug on one odd file must not stop the ingest of the others
-        return None, f"could not be parsed ({type(exc).__name__}: {exc})"
+        return None, (), f"could not be parsed ({type(exc).__name__}: {exc})"
 
 
-def _parse_all(jobs_list: list[_Job], jobs: int, password: str, cache: Path) -> Iterator[tuple[Document | None, str, _Job]]:
-    parse = functools.partial(_parse_one, password=password, cache=cache)
+def _analyse(doc: Document, schema: Schema) -> PassageFields:
+    """Each passage's body, section and title, analysed by its language's field."""
+    done: dict[tuple[str, str], Analysed] = {}  # a title or section is shared by many passages
+
+    def analysed(name: str, text: str) -> Analysed:
+        if (name, text) not in done:
+            done[(name, text)] = schema[name].analysed(text)
+        return done[(name, text)]
+
+    fields = []
+    for passage in doc.passages:
+        lang = passage.lang
+        fields.append({
+            f"body_{lang}": schema[f"body_{lang}"].analysed(passage.text),
+            f"section_{lang}": analysed(f"section_{lang}", " > ".join(passage.section)),
+            f"title_{lang}": analysed(f"title_{lang}", doc.title),
+        })
+    return tuple(fields)
+
+
+def _parse_all(
+    jobs_list: list[_Job], jobs: int, password: str, cache: Path, dictionary: tuple[str, ...]
+) -> Iterator[tuple[Document | None, PassageFields, str, _Job]]:
+    parse = functools.partial(_parse_one, password=password, cache=cache, dictionary=dictionary)
     if jobs <= 1 or len(jobs_list) < 2:
         for job in jobs_list:
             yield (*parse(job), job)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         # one file at a time per worker: a 50-page PDF must not hold back a batch of texts
-        for job, (doc, error) in zip(jobs_list, pool.map(parse, jobs_list, chunksize=1), strict=True):
-            yield doc, error, job
+        for job, (doc, analysed, error) in zip(jobs_list, pool.map(parse, jobs_list, chunksize=1), strict=True):
+            yield doc, analysed, error, job
 
 
-def _add_document(writer: Any, doc: Document, root: Path) -> None:
-    for passage in doc.passages:
+def _add_document(writer: Any, doc: Document, analysed: PassageFields, root: Path) -> None:
+    for passage, fields in zip(doc.passages, analysed, strict=True):
         section = " > ".join(passage.section)
         writer.add_document(
             kind="passage",
@@ -310,11 +341,7 @@ def _add_document(writer: Any, doc: Document, root: Path) -> None:
             page_label=passage.page_label,
             text=passage.text,
             source=doc.source,
-            **{
-                f"body_{passage.lang}": passage.text,
-                f"section_{passage.lang}": section,
-                f"title_{passage.lang}": doc.title,
-            },
+            **fields,
         )
     info = DocumentInfo(
         doc_id=doc.doc_id,

@@ -292,7 +292,7 @@ class _Run:
         run: set[int] | None = None
         for i, word in enumerate(bonus.terms):
             value = self.postings(bonus.field, word).values[doc]
-            starts = {p - i for p in _positions(value)}
+            starts = {p - i for p in self.schema[bonus.field].format.decode_positions(value)}
             run = starts if run is None else run & starts
             if not run:
                 return False
@@ -300,14 +300,6 @@ class _Run:
 
     def terms_of(self, doc: int) -> set[tuple[str, str]]:
         return {key for key in self._positive if doc in self._postings[key].weights}
-
-
-def _positions(value: bytes) -> list[int]:
-    """Whoosh's Positions encoding: a 4-byte count, then a pickled list of gaps."""
-    data = value[4:]
-    if not data.endswith(b"."):
-        data += b"."
-    return list(accumulate(loads(data)))
 
 
 def _blocks(reader: Any, fieldname: str, tbytes: bytes, offset: int) -> Iterator[tuple[Any, Any, Any]]:
