@@ -13,7 +13,7 @@ from .analysis import read_dictionary
 from .errors import QueryError
 from .index import DICTIONARY_FILE, document_records, open_whoosh
 from .model import DocumentInfo, Hit
-from .query import build_filter, parse_query
+from .query import build_filter, build_restriction, parse_query
 from .ranking import Ranker, Unsupported
 from .snippets import make_snippet
 
@@ -62,11 +62,25 @@ class Index:
         return self._searcher
 
     def _allowed(self, searcher: Any, filter_query: Any) -> set[int]:
+        """The docnums a filter allows, for Whoosh's matchers (passages only)."""
+        return self._filter_set(filter_query, lambda: set(searcher._filter_to_comb(filter_query)))
+
+    def _restricted(self, restriction: Any) -> set[int] | None:
+        """The docnums of a language, document or date restriction, for the ranker (None: all).
+
+        Content terms are never in a document record, so the ranker needs no "passages only"
+        set: building that one took 0.2 s of a cold search at 100,000 passages.
+        """
+        if restriction is None:
+            return None
+        return self._filter_set(restriction, lambda: self._ranker.docs(restriction))
+
+    def _filter_set(self, filter_query: Any, build: Any) -> set[int]:
         key = repr(filter_query)
         if key not in self._filter_sets:
             if len(self._filter_sets) >= 64:
                 self._filter_sets.pop(next(iter(self._filter_sets)))
-            self._filter_sets[key] = set(searcher._filter_to_comb(filter_query))  # never changed
+            self._filter_sets[key] = build()  # never changed once built
         return self._filter_sets[key]
 
     def search(
@@ -91,16 +105,16 @@ class Index:
         if parsed.langs:
             langs = tuple(x for x in parsed.langs if not langs or x in langs) or ("none",)
         docs = _as_tuple(doc) + parsed.docs
-        filter_query = build_filter([x for x in langs if x != "none"], docs, since, until)
+        filters = ([x for x in langs if x != "none"], docs, since, until)
         if langs == ("none",):
             return Results(query, 0, ())
         searcher = self._current_searcher()
-        allowed = self._allowed(searcher, filter_query)
         try:
-            ranked = self._ranker.rank(parsed.query, allowed, offset + limit)
+            ranked = self._ranker.rank(parsed.query, self._restricted(build_restriction(*filters)), offset + limit)
             total = ranked.total
             found = [(score, searcher.stored_fields(doc), ranked.terms[doc]) for doc, score in ranked.top[offset:]]
         except Unsupported:  # prefixes and filter-only queries: Whoosh's matchers
+            allowed = self._allowed(searcher, build_filter(*filters))
             results = _search_counting_all(searcher, parsed.query, allowed, offset + limit)
             total = len(results)
             found = [(r.score, r.fields(), _terms_of(r)) for r in results[offset : offset + limit]]
@@ -145,7 +159,7 @@ class Index:
         )
 
 
-def _search_counting_all(searcher: Any, query: Any, allowed: Any, limit: int) -> Any:
+def _search_counting_all(searcher: Any, query: Any, allowed: set[int], limit: int) -> Any:
     """The top ``limit`` hits, and an exact count of every match.
 
     Whoosh's default collector skips blocks and swaps in cheaper matchers once its heap is
@@ -154,6 +168,8 @@ def _search_counting_all(searcher: Any, query: Any, allowed: Any, limit: int) ->
     """
     from whoosh import collectors
 
+    if not allowed:  # Whoosh takes an empty filter for no filter at all
+        return []
     top = collectors.TopCollector(max(limit, 1), usequality=False, replace=0)
     collector = collectors.FilterCollector(collectors.TermsCollector(top), allowed, None)
     searcher.search_with_collector(query, collector)

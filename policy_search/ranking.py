@@ -85,14 +85,20 @@ class Ranker:
         self.leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
         self.schema = searcher.schema
         self._lengths: dict[str, list[bytes]] = {}
+        self.deleted = {d + offset for reader, offset in self.leaves if reader.has_deletions() for d in reader.deleted_docs_set}
 
-    def rank(self, query: Any, allowed: set[int], limit: int) -> Ranked:
+    def rank(self, query: Any, allowed: set[int] | None, limit: int) -> Ranked:
+        """The best ``limit`` passages among ``allowed`` (None: every passage)."""
         run = _Run(self, allowed)
         matched = run.matches(query)
         scores = _Scores(run.score(query, matched), run.bonuses)
         top = _top(scores, limit, run.phrase_matches)
         terms = {doc: run.terms_of(doc) for doc, _ in top}
         return Ranked(tuple(top), len(matched), terms)
+
+    def docs(self, query: Any) -> set[int]:
+        """The docnums a filter query (terms, ranges, wildcards) matches."""
+        return _Run(self, None).matches(query)
 
     def field_lengths(self, fieldname: str) -> list[bytes]:
         """Each leaf's encoded lengths of ``fieldname`` (a byte per passage), read once."""
@@ -115,7 +121,7 @@ class _Run:
     """One evaluation. Which passages match is worked out first, on sets; scores are then
     computed only for those, so a common word costs a score per match, not per posting."""
 
-    def __init__(self, ranker: Ranker, allowed: set[int]) -> None:
+    def __init__(self, ranker: Ranker, allowed: set[int] | None) -> None:
         self.ranker = ranker
         self.allowed = allowed
         self.searcher = ranker.searcher
@@ -138,11 +144,16 @@ class _Run:
         values: dict[int, bytes] = {}  # decoded with the block anyway; phrases need them
         if fieldname in self.schema:
             tbytes = self.schema[fieldname].to_bytes(text)
-            allowed = self.allowed
+            allowed, deleted = self.allowed, self.ranker.deleted
             for reader, offset in self.ranker.leaves:
                 for ids, block_weights, block_values in _blocks(reader, fieldname, tbytes, offset):
+                    if allowed is None and not deleted:  # no filter: no check per posting
+                        ids = list(ids)
+                        weights.update(zip(ids, block_weights, strict=False))
+                        values.update(zip(ids, block_values, strict=False))
+                        continue
                     for d, w, v in zip(ids, block_weights, block_values, strict=False):
-                        if d in allowed:
+                        if d not in deleted if allowed is None else d in allowed:
                             weights[d] = w
                             values[d] = v
         found = _Postings(weights, values)
@@ -228,6 +239,12 @@ class _Run:
             candidates = sets[0].intersection(*sets[1:])
             bonus = _Bonus(query.fieldname, words, {})
             return {d for d in candidates if self.phrase_matches(bonus, d)}
+        if isinstance(query, wq.MultiTerm):  # prefixes, wildcards and ranges: their terms' passages
+            found = set()
+            for tbytes in query._btexts(self.searcher.reader()):
+                if tbytes:  # an undated passage is in no date range
+                    found |= self._term_docs(query.fieldname, tbytes.decode("utf-8"))
+            return found
         raise Unsupported(kind.__name__)
 
     # --- how they score -----------------------------------------------------------------------
@@ -306,8 +323,7 @@ def _blocks(reader: Any, fieldname: str, tbytes: bytes, offset: int) -> Iterator
     """A term's postings in one segment, as (docnums, weights, values) a block at a time.
 
     Blocks are decoded here rather than by the matcher, whose id decoding is a Python
-    generator (a third of a query's time). Deleted passages are left in: they are never in
-    the allowed set.
+    generator (a third of a query's time). Deleted passages are left in: the caller drops them.
     """
     if (fieldname, tbytes) not in reader:
         return

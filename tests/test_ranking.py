@@ -10,7 +10,7 @@ import pytest
 
 from policy_search import ingest, open_index
 from policy_search.api import _search_counting_all, _terms_of
-from policy_search.query import build_filter, parse_query
+from policy_search.query import build_filter, build_restriction, parse_query
 from policy_search.ranking import Unsupported
 
 from .conftest import CORPUS
@@ -29,6 +29,7 @@ SHAPES = [
 CASES = [(q, {}) for q in JUDGED + SHAPES] + [
     ("发展", {"lang": "zh"}), ("development", {"lang": "en", "since": "2016"}), ("法院", {"since": "2000"}),
     ("développement", {"lang": "fr"}), ("innovation", {"until": "2020"}), ("区域协调发展", {"doc": "seeds/*"}),
+    ("mariage", {"doc": "code-civil/*", "since": "2000-01", "until": "2030"}), ("mariage", {"doc": "code-civil/*"}), ("法", {"lang": "zh", "doc": "taiwan-laws/*"}),
 ]
 
 
@@ -37,10 +38,10 @@ def both_ways(index, query: str, filters: dict[str, str], limit: int = 20):  # t
     parsed = parse_query(query, [filters["lang"]] if "lang" in filters else [], index.dictionary)
     langs = list(parsed.langs) or ([filters["lang"]] if "lang" in filters else [])
     docs = [filters["doc"]] if "doc" in filters else []
+    chosen = (langs, docs + list(parsed.docs), filters.get("since"), filters.get("until"))
     searcher = index._current_searcher()
-    allowed = index._allowed(searcher, build_filter(langs, docs + list(parsed.docs), filters.get("since"), filters.get("until")))
-    ranked = index._ranker.rank(parsed.query, allowed, limit)
-    results = _search_counting_all(searcher, parsed.query, allowed, limit)
+    ranked = index._ranker.rank(parsed.query, index._restricted(build_restriction(*chosen)), limit)
+    results = _search_counting_all(searcher, parsed.query, index._allowed(searcher, build_filter(*chosen)), limit)
     ours = (ranked.total, [d for d, _ in ranked.top], [s for _, s in ranked.top], [ranked.terms[d] for d, _ in ranked.top])
     theirs = (len(results), [r.docnum for r in results], [r.score for r in results], [_terms_of(r) for r in results])
     return ours, theirs

@@ -144,3 +144,11 @@ def test_a_stop_word_of_one_language_does_not_exclude_the_others(index, query: s
     # required in the other language's field, so French queries found no French passage.
     hits = index.search(query, limit=3).hits
     assert any(h.doc_id == doc and fragment in h.text for h in hits)
+
+
+@pytest.mark.parametrize("query", ["mariage", "mari*", "\"acte de mariage\""])
+def test_filters_that_match_nothing_find_nothing(index, query: str) -> None:  # type: ignore[no-untyped-def]
+    """The Code civil titles are undated: no passage of them is in any date range. (Whoosh
+    read an empty filter as no filter and returned passages from elsewhere.)"""
+    assert index.search(query, doc="code-civil/*").total > 0
+    assert index.search(query, doc="code-civil/*", since="2000-01", until="2030").total == 0
