@@ -132,7 +132,7 @@ def segment(
             yield pos, word, start, end, False
         return
     normal = to_simplified(text)
-    jieba = _jieba(dictionary)
+    jieba = _tokenizer_for(normal, dictionary)
     pos = 0
     latin_start: int | None = None  # jieba cuts "6.9" and "Beijing-Tianjin" apart: read such runs whole
     for word, start, end in jieba.tokenize(normal, HMM=False):
@@ -188,7 +188,7 @@ def fine_parts(word: str, dictionary: tuple[str, ...] = ()) -> tuple[str, ...]:
     """
     if len(word) <= 2:
         return (word,)
-    jieba = _jieba(dictionary)
+    jieba = _tokenizer_for(word, dictionary)
     dag = jieba.get_DAG(word)
     n = len(word)
     log_total = math.log(jieba.total)
@@ -216,18 +216,53 @@ def _opencc() -> Any:
     return opencc.OpenCC("t2s")
 
 
-@functools.cache
+_SHORT_TEXT = 64  # characters: a query or a heading, cut with the frequencies on disk
+
+_loaded: dict[tuple[str, ...], Any] = {}
+
+
 def _jieba(dictionary: tuple[str, ...]) -> Any:
-    import logging
+    """jieba with its whole dictionary loaded, and the policy terms added."""
+    if dictionary not in _loaded:
+        import logging
 
-    import jieba
+        import jieba
 
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    for word in dictionary:
-        tokenizer.add_word(to_simplified(word))
-    return tokenizer
+        jieba.setLogLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        for word in dictionary:
+            tokenizer.add_word(to_simplified(word))
+        _loaded[dictionary] = tokenizer
+    return _loaded[dictionary]
+
+
+def _tokenizer_for(text: str, dictionary: tuple[str, ...]) -> Any:
+    """The loaded tokenizer for long text or once it is loaded; for a short text (a query) in a
+    process that has not loaded it, the one reading frequencies from disk (lexicon.py)."""
+    if dictionary in _loaded or len(text) > _SHORT_TEXT:
+        return _jieba(dictionary)
+    return _on_disk(dictionary) or _jieba(dictionary)
+
+
+@functools.cache
+def _on_disk(dictionary: tuple[str, ...]) -> Any | None:
+    from .lexicon import lexicon_path, open_lexicon
+
+    return open_lexicon(lexicon_path(dictionary_digest(dictionary)))
+
+
+def prepare_lexicon(dictionary: tuple[str, ...]) -> None:
+    """Write the frequencies queries read from disk, if they are not there yet (ingest calls it)."""
+    from .lexicon import lexicon_path, write_lexicon
+
+    path = lexicon_path(dictionary_digest(dictionary))
+    if path.is_file():
+        return
+    try:
+        write_lexicon(_jieba(dictionary), path)
+    except OSError:
+        pass  # a cache folder that cannot be written: queries load the dictionary, as before
 
 
 def read_dictionary(path: Path | None = None) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, Schema
 
-from .analysis import analyzer_for, dictionary_digest, read_dictionary
+from .analysis import analyzer_for, dictionary_digest, prepare_lexicon, read_dictionary
 from .cache import SourceCache
 from .codec import Analysed, PolicyCodec, TextField
 from .document import SUFFIXES, doc_id_for, parse_document
@@ -187,6 +187,7 @@ def ingest(
         writer = ix.writer(limitmb=256, codec=PolicyCodec())
         try:
             new = changed = 0
+            chinese = False
             failed = list(plan.failed)
             warnings = []
             parsed = _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir), dictionary)
@@ -203,6 +204,7 @@ def ingest(
                 else:
                     new += 1
                 _add_document(writer, doc, analysed, job.base)
+                chinese = chinese or any(p.lang == "zh" for p in doc.passages)
             removed = 0
             for doc_id, info in records.items():
                 if doc_id in plan.seen:
@@ -218,6 +220,8 @@ def ingest(
             raise
         if fresh:
             _publish(target, index_dir)
+        if chinese:
+            prepare_lexicon(dictionary)  # so that Chinese queries need not load jieba's dictionary
         with open_whoosh(index_dir).searcher() as searcher:
             passages = searcher.doc_count() - sum(1 for _ in searcher.document_numbers(kind="doc"))
     return IngestReport(new, changed, plan.unchanged, removed, tuple(failed), passages, tuple(warnings))

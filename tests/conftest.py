@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,10 @@ from policy_search.document import parse_document
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 DATA = Path(__file__).resolve().parent / "data"
+
+
+# jieba's frequencies for queries (lexicon.py) are written here, not in the user's cache
+os.environ["POLICY_SEARCH_CACHE"] = tempfile.mkdtemp(prefix="policy-search-cache-")
 
 
 @pytest.fixture(autouse=True)

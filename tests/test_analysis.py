@@ -62,3 +62,22 @@ def test_document_and_passage_languages(relative: str, lang: str) -> None:
 def test_short_labels_take_the_document_language() -> None:
     assert detect_language("P. 56", default="fr") == "fr"
     assert detect_language("Box 12", default="en") == "en"
+
+
+def test_queries_cut_alike_with_frequencies_on_disk() -> None:
+    """A search process cuts Chinese queries with jieba's frequencies read from SQLite
+    (lexicon.py); the words must be those of the loaded dictionary, word for word."""
+    from policy_search.analysis import _jieba, dictionary_digest, prepare_lexicon, to_simplified
+    from policy_search.lexicon import lexicon_path, open_lexicon
+
+    dictionary = read_dictionary()
+    prepare_lexicon(dictionary)
+    on_disk = open_lexicon(lexicon_path(dictionary_digest(dictionary)))
+    loaded = _jieba(dictionary)
+    assert on_disk is not None and on_disk is not loaded
+    report = parse("work-reports/2024_2024年中华人民共和国国务院政府工作报告.txt")
+    texts = [p.text[i : i + 40] for p in report.passages[:60] for i in range(0, min(len(p.text), 200), 40)]
+    texts += ["区域协调发展", "區域協調發展", "新质生产力", "粤港澳大湾区", "中華民國憲法", "碳达峰碳中和", "一带一路"]
+    for text in map(to_simplified, texts):
+        assert list(on_disk.tokenize(text, HMM=False)) == list(loaded.tokenize(text, HMM=False)), text
+        assert on_disk.get_DAG(text) == loaded.get_DAG(text), text
