@@ -17,11 +17,12 @@ Whoosh's own matchers do it. tests/test_ranking.py checks both give the same hit
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
+from itertools import accumulate
 from pickle import loads
 from typing import Any
 
@@ -51,8 +52,13 @@ class _Postings:
     """One term's postings among the allowed passages."""
 
     weights: dict[int, float]
-    #: docnum -> encoded positions
-    values: dict[int, bytes]
+    #: the blocks as read, (docnums, encoded positions), for the few passages a phrase checks
+    blocks: list[tuple[list[int], Sequence[bytes]]]
+    starts: list[int]
+
+    def value(self, doc: int) -> bytes:
+        ids, values = self.blocks[bisect.bisect_right(self.starts, doc) - 1]
+        return values[ids.index(doc)]
 
 
 @dataclass
@@ -141,22 +147,20 @@ class _Run:
         if found is not None:
             return found
         weights: dict[int, float] = {}
-        values: dict[int, bytes] = {}  # decoded with the block anyway; phrases need them
+        blocks: list[tuple[list[int], Sequence[bytes]]] = []
         if fieldname in self.schema:
             tbytes = self.schema[fieldname].to_bytes(text)
             allowed, deleted = self.allowed, self.ranker.deleted
             for reader, offset in self.ranker.leaves:
                 for ids, block_weights, block_values in _blocks(reader, fieldname, tbytes, offset):
+                    blocks.append((ids, block_values))
                     if allowed is None and not deleted:  # no filter: no check per posting
-                        ids = list(ids)
-                        weights.update(zip(ids, block_weights, strict=False))
-                        values.update(zip(ids, block_values, strict=False))
-                        continue
-                    for d, w, v in zip(ids, block_weights, block_values, strict=False):
-                        if d not in deleted if allowed is None else d in allowed:
-                            weights[d] = w
-                            values[d] = v
-        found = _Postings(weights, values)
+                        weights.update(zip(ids, block_weights, strict=True))
+                    elif allowed is None:
+                        weights.update((d, w) for d, w in zip(ids, block_weights, strict=True) if d not in deleted)
+                    else:
+                        weights.update((d, w) for d, w in zip(ids, block_weights, strict=True) if d in allowed)
+        found = _Postings(weights, blocks, [ids[0] for ids, _ in blocks])
         self._postings[key] = found
         return found
 
@@ -174,7 +178,9 @@ class _Run:
                 idf = self.searcher.idf(fieldname, self.schema[fieldname].to_bytes(text))
                 avgfl = self.searcher.avg_field_length(fieldname) or 1
                 lengths = self._lengths_of(fieldname)
-                known.update((d, bm25(idf, weights[d], lengths(d), avgfl, 0.75, 1.2)) for d in todo)
+                # few distinct (weight, length) pairs: each scored once
+                score = functools.cache(lambda w, n: bm25(idf, w, n, avgfl, 0.75, 1.2))
+                known.update((d, score(weights[d], lengths(d))) for d in todo)
         return known
 
     def _lengths_of(self, fieldname: str) -> Callable[[int], int]:
@@ -308,7 +314,7 @@ class _Run:
         """Whether the phrase's words stand one after another in the passage's field."""
         run: set[int] | None = None
         for i, word in enumerate(bonus.terms):
-            value = self.postings(bonus.field, word).values[doc]
+            value = self.postings(bonus.field, word).value(doc)
             starts = {p - i for p in self.schema[bonus.field].format.decode_positions(value)}
             run = starts if run is None else run & starts
             if not run:
@@ -337,20 +343,19 @@ def _blocks(reader: Any, fieldname: str, tbytes: bytes, offset: int) -> Iterator
             weights.append(matcher.weight())
             values.append(matcher.value())
             matcher.next()
-        yield ids, weights, values
+        if ids:
+            yield ids, weights, values
         return
     postfile = matcher._postfile
     while matcher.is_active():
         data = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
         deltas, weights, values = loads(zlib.decompress(data) if matcher._compression else data)
         count = matcher._blocklength
-        ids = accumulate(deltas, initial=offset) if offset else accumulate(deltas)
-        if offset:
-            next(ids)
+        ids = list(accumulate(deltas, initial=offset))[1:] if offset else list(accumulate(deltas))
         if weights is None or isinstance(weights, float):
-            weights = repeat(1.0 if weights is None else weights, count)
+            weights = (1.0 if weights is None else weights,) * count
         if values is None:  # a format without values (ID fields)
-            values = repeat(b"", count)
+            values = ()
         elif isinstance(values, bytes):  # values of a fixed size, joined
             size = matcher._fixedsize
             values = [values[i : i + size] for i in range(0, len(values), size)]
@@ -372,9 +377,11 @@ def _top(scores: _Scores, limit: int, matches: Callable[[_Bonus, int], bool]) ->
         for d, s in bonus.scores.items():
             if d in ceiling:
                 ceiling[d] += s
-    order = sorted(ceiling, key=lambda d: (-ceiling[d], d))
+    order = [(-c, d) for d, c in ceiling.items()]
+    heapq.heapify(order)  # popped best first: most passages are never reached
     exact: list[tuple[float, int]] = []  # a min-heap of the best (score, -docnum) so far
-    for d in order:
+    while order:
+        d = heapq.heappop(order)[1]
         if len(exact) >= limit and exact[0][0] > ceiling[d]:
             break
         score = scores.sure[d] + sum(b.scores[d] for b in scores.bonuses if d in b.scores and matches(b, d))
