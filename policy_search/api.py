@@ -53,12 +53,14 @@ class Index:
         self._searcher = self._ix.searcher()
         self._ranker = Ranker(self._searcher)
         self._filter_sets: dict[str, set[int]] = {}
+        self._records: dict[str, DocumentInfo] = {}
 
     def _current_searcher(self) -> Any:
         if not self._searcher.up_to_date():
             self._searcher = self._searcher.refresh()
             self._ranker = Ranker(self._searcher)
             self._filter_sets.clear()
+            self._records.clear()
         return self._searcher
 
     def _allowed(self, searcher: Any, filter_query: Any) -> set[int]:
@@ -137,8 +139,16 @@ class Index:
             found = [f for f in found if f.get("page") == page]
         return [self._hit(0, 0.0, fields, set()) for fields in found]
 
+    def _record(self, doc_id: str) -> DocumentInfo:
+        """A document's record (its title and source are stored there, not with each passage)."""
+        if doc_id not in self._records:
+            fields = self._current_searcher().document(kind="doc", doc_id=doc_id)
+            self._records[doc_id] = DocumentInfo(**fields["meta"])
+        return self._records[doc_id]
+
     def _hit(self, rank: int, score: float, fields: dict[str, Any], terms: set[tuple[str, str]]) -> Hit:
         lang = fields["lang"]
+        record = self._record(fields["doc_id"])
         body_terms = {text for field, text in terms if field in (f"body_{lang}", f"section_{lang}", f"title_{lang}")}
         text = fields["text"]
         snippet = make_snippet(text, lang, body_terms, self.dictionary) if terms else ""
@@ -146,7 +156,7 @@ class Index:
             rank=rank,
             score=float(score),
             doc_id=fields["doc_id"],
-            title=fields["title"],
+            title=record.title,
             lang=lang,
             date=fields.get("date", ""),
             section=fields.get("section", ""),
@@ -155,7 +165,7 @@ class Index:
             passage=fields["passage"],
             snippet=snippet,
             text=text,
-            source=fields["source"],
+            source=record.source,
         )
 
 

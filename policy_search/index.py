@@ -34,7 +34,7 @@ from .model import LANGUAGES, Document, DocumentInfo
 from .readers import UnreadableFile
 from .readers.pdf import PDF_READER_VERSION
 
-FORMAT_VERSION = 2  # 2: compact postings (codec.py)
+FORMAT_VERSION = 2  # 2: compact postings (codec.py); title and source stored once per document
 META_FILE = "policy-search.json"
 DICTIONARY_FILE = "userdict.txt"
 
@@ -339,13 +339,11 @@ def _add_document(writer: Any, doc: Document, analysed: PassageFields, root: Pat
             passage=passage.ordinal,
             lang=passage.lang,
             date=doc.date,
-            title=doc.title,
             section=section,
             page=passage.page,
             page_label=passage.page_label,
             text=passage.text,
-            source=doc.source,
-            **fields,
+            **fields,  # title and source are the document record's, stored once
         )
     info = DocumentInfo(
         doc_id=doc.doc_id,
