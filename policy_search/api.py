@@ -14,7 +14,7 @@ from .errors import QueryError
 from .index import DICTIONARY_FILE, document_records, open_whoosh
 from .model import DocumentInfo, Hit
 from .query import build_filter, build_restriction, parse_query
-from .ranking import Ranker, Unsupported
+from .ranking import Docs, Ranker, Unsupported
 from .snippets import make_snippet
 
 DEFAULT_INDEX = Path("indexes/default")
@@ -52,7 +52,7 @@ class Index:
         # the filters it has seen: building "passages in French" anew took half of a query's time.
         self._searcher = self._ix.searcher()
         self._ranker = Ranker(self._searcher)
-        self._filter_sets: dict[str, set[int]] = {}
+        self._filter_sets: dict[str, Any] = {}
         self._records: dict[str, DocumentInfo] = {}
 
     def _current_searcher(self) -> Any:
@@ -67,7 +67,7 @@ class Index:
         """The docnums a filter allows, for Whoosh's matchers (passages only)."""
         return self._filter_set(filter_query, lambda: set(searcher._filter_to_comb(filter_query)))
 
-    def _restricted(self, restriction: Any) -> set[int] | None:
+    def _restricted(self, restriction: Any) -> Docs | None:
         """The docnums of a language, document or date restriction, for the ranker (None: all).
 
         Content terms are never in a document record, so the ranker needs no "passages only"
@@ -77,7 +77,7 @@ class Index:
             return None
         return self._filter_set(restriction, lambda: self._ranker.docs(restriction))
 
-    def _filter_set(self, filter_query: Any, build: Any) -> set[int]:
+    def _filter_set(self, filter_query: Any, build: Any) -> Any:
         key = repr(filter_query)
         if key not in self._filter_sets:
             if len(self._filter_sets) >= 64:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .analysis import analyzer_for, segment, to_simplified
@@ -63,12 +64,15 @@ def _is_word(text: str, start: int, end: int, dictionary: tuple[str, ...], conte
     if text[start:end].isascii():
         return True  # whole Latin words were already required
     left = max(0, start - context)
-    window = text[left : end + context]
-    starts, ends = set(), set()
-    for _, _, s, e, _ in segment(window, dictionary, with_compounds=False):
-        starts.add(s + left)
-        ends.add(e + left)
-    return start in starts and end in ends
+    starts, ends = _word_bounds(text[left : end + context], dictionary)
+    return start - left in starts and end - left in ends
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_bounds(window: str, dictionary: tuple[str, ...]) -> tuple[frozenset[int], frozenset[int]]:
+    """Where jieba starts and ends words in a window (the same few characters recur: 高质量发展)."""
+    words = [(s, e) for _, _, s, e, _ in segment(window, dictionary, with_compounds=False)]
+    return frozenset(s for s, _ in words), frozenset(e for _, e in words)
 
 
 def make_snippet(text: str, lang: str, terms: set[str], dictionary: tuple[str, ...] = ()) -> str:
