@@ -254,6 +254,8 @@ def _on_disk(dictionary: tuple[str, ...]) -> Any | None:
 
 def prepare_lexicon(dictionary: tuple[str, ...]) -> None:
     """Write the frequencies queries read from disk, if they are not there yet (ingest calls it)."""
+    import sqlite3
+
     from .lexicon import lexicon_path, write_lexicon
 
     path = lexicon_path(dictionary_digest(dictionary))
@@ -261,7 +263,7 @@ def prepare_lexicon(dictionary: tuple[str, ...]) -> None:
         return
     try:
         write_lexicon(_jieba(dictionary), path)
-    except OSError:
+    except (OSError, sqlite3.Error):
         pass  # a cache folder that cannot be written: queries load the dictionary, as before
 
 
