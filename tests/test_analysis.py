@@ -81,3 +81,13 @@ def test_queries_cut_alike_with_frequencies_on_disk() -> None:
     for text in map(to_simplified, texts):
         assert list(on_disk.tokenize(text, HMM=False)) == list(loaded.tokenize(text, HMM=False)), text
         assert on_disk.get_DAG(text) == loaded.get_DAG(text), text
+
+
+def test_a_cache_folder_that_cannot_be_written_is_no_error(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from policy_search.analysis import prepare_lexicon
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("POLICY_SEARCH_CACHE", str(blocker / "policy-search"))
+    prepare_lexicon(("某个新词",))  # a dictionary whose lexicon is not written yet
+    assert not (blocker / "policy-search").exists()
