@@ -11,9 +11,9 @@ ranks contiguous runs first) is checked lazily: a passage's score with every bon
 earn bounds its final score, so positions are read for the best candidates only, until the
 top hits are settled.
 
-The parser's query shapes are evaluated here: Term, Or, And (with Not), AndMaybe, Phrase and a
-ConstantScoreQuery, and filters of terms, ranges and wildcards; for any other (prefixes in a
-query) ``rank`` raises Unsupported and the caller lets Whoosh's own matchers do it.
+The parser's query shapes are evaluated here: Term, Or, And (with Not), AndMaybe, Phrase,
+prefixes and a ConstantScoreQuery, and filters of terms, ranges and wildcards; for any other (a
+query of filters only) ``rank`` raises Unsupported and the caller lets Whoosh's matchers do it.
 tests/test_ranking.py checks both give the same hits and scores.
 """
 
@@ -211,11 +211,13 @@ class _Run:
             bonus = _Bonus(query.fieldname, words, np.zeros(0))
             return candidates[[self.phrase_matches(bonus, int(d)) for d in candidates]] if len(candidates) else _EMPTY
         if isinstance(query, wq.MultiTerm):  # prefixes, wildcards and ranges: their terms' passages
-            reader = self.searcher.reader()
-            # an undated passage (an empty date) is in no date range
-            texts = [t.decode("utf-8") for t in query._btexts(reader) if t]
-            return _union([self.postings(query.fieldname, t).ids for t in texts])
+            return _union([self.postings(query.fieldname, t).ids for t in self.expansion(query)])
         raise Unsupported(kind.__name__)
+
+    def expansion(self, query: Any) -> list[str]:
+        """The indexed terms a prefix, wildcard or range stands for."""
+        # an undated passage (an empty date) is in no date range
+        return [t.decode("utf-8") for t in query._btexts(self.searcher.reader()) if t]
 
     # --- how they score -----------------------------------------------------------------------
 
@@ -254,6 +256,14 @@ class _Run:
             for w in query.words:
                 self._positive.add((query.fieldname, w))
             return np.where(present, self._phrase_scores(query, docs), 0.0)
+        if isinstance(query, wq.MultiTerm):
+            # Whoosh scores a prefix as an Or of its terms (its "constant score" falls back to
+            # the searcher's weighting); the boost goes on that Or, so one term goes unboosted
+            texts = self.expansion(query)
+            total = np.zeros(len(docs))
+            for text in texts:
+                total += self.score(wq.Term(query.fieldname, text), docs)
+            return total * (query.boost if len(texts) > 1 else 1.0)
         raise Unsupported(kind.__name__)
 
     def _phrase_scores(self, phrase: Any, docs: Docs) -> np.ndarray:
@@ -313,7 +323,14 @@ def _union(parts: list[Docs]) -> Docs:
     parts = [p for p in parts if len(p)]
     if not parts:
         return _EMPTY
-    return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+    if len(parts) == 1:
+        return parts[0]
+    # sort and drop repeats: np.unique (NumPy 2.4) hashes first and was 25 times slower here
+    merged = np.sort(np.concatenate(parts))
+    first = np.empty(len(merged), dtype=bool)
+    first[0] = True
+    np.not_equal(merged[1:], merged[:-1], out=first[1:])
+    return merged[first]
 
 
 def _intersection(parts: list[Docs]) -> Docs:
