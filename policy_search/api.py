@@ -115,7 +115,7 @@ class Index:
             ranked = self._ranker.rank(parsed.query, self._restricted(build_restriction(*filters)), offset + limit)
             total = ranked.total
             found = [(score, searcher.stored_fields(doc), ranked.terms[doc]) for doc, score in ranked.top[offset:]]
-        except Unsupported:  # a query of filters only: Whoosh's matchers
+        except Unsupported:  # a shape the ranker does not evaluate: Whoosh's matchers
             allowed = self._allowed(searcher, build_filter(*filters))
             results = _search_counting_all(searcher, parsed.query, allowed, offset + limit)
             total = len(results)

@@ -11,9 +11,9 @@ ranks contiguous runs first) is checked lazily: a passage's score with every bon
 earn bounds its final score, so positions are read for the best candidates only, until the
 top hits are settled.
 
-The parser's query shapes are evaluated here: Term, Or, And (with Not), AndMaybe, Phrase,
-prefixes and a ConstantScoreQuery, and filters of terms, ranges and wildcards; for any other (a
-query of filters only) ``rank`` raises Unsupported and the caller lets Whoosh's matchers do it.
+The parser's query shapes are evaluated here: Term, Or, And, Not, AndMaybe, Phrase, prefixes,
+a ConstantScoreQuery and Every (a query of filters only), and filters of terms, ranges and
+wildcards; for any other ``rank`` raises Unsupported and the caller lets Whoosh's matchers do it.
 tests/test_ranking.py checks both give the same hits and scores.
 """
 
@@ -194,13 +194,15 @@ class _Run:
             return _union([self.matches(q) for q in query.subqueries])
         if kind is wq.And:
             positive = [q for q in query.subqueries if type(q) is not wq.Not]
-            if not positive:
-                raise Unsupported("And of only Not")
-            found = _intersection([self.matches(q) for q in positive])
+            found = _intersection([self.matches(q) for q in positive]) if positive else self.every_passage()
             for q in query.subqueries:
                 if type(q) is wq.Not:
                     found = np.setdiff1d(found, self.matches(q.query), assume_unique=True)
             return found
+        if kind is wq.Not:
+            return np.setdiff1d(self.every_passage(), self.matches(query.query), assume_unique=True)
+        if kind is wq.Every and query.fieldname is None:  # a query of filters only
+            return self.every_passage()
         if kind is wq.AndMaybe:
             return self.matches(query.a)
         if kind is wq.Phrase:
@@ -213,6 +215,10 @@ class _Run:
         if isinstance(query, wq.MultiTerm):  # prefixes, wildcards and ranges: their terms' passages
             return _union([self.postings(query.fieldname, t).ids for t in self.expansion(query)])
         raise Unsupported(kind.__name__)
+
+    def every_passage(self) -> Docs:
+        """Every passage the filters allow (what NOT and a query of filters only start from)."""
+        return self.postings("kind", "passage").ids
 
     def expansion(self, query: Any) -> list[str]:
         """The indexed terms a prefix, wildcard or range stands for."""
@@ -231,6 +237,10 @@ class _Run:
         present = _member(docs, self.matches(query))
         if kind is wq.ConstantScoreQuery:
             return np.where(present, query.score, 0.0)
+        if kind is wq.Every:
+            return np.where(present, query.boost, 0.0)
+        if kind is wq.Not:  # Whoosh's inverse matcher scores 1.0
+            return np.where(present, 1.0, 0.0)
         if kind is wq.Or:
             total = np.zeros(len(docs))
             for q in query.subqueries:

@@ -175,8 +175,9 @@ def bench_ours(corpus: Path, work: Path, jobs_list: Sequence[int], text_bytes: i
         times = []
         for _ in range(3):
             start = time.perf_counter()
-            subprocess.run(["policy-search", "search", query, "--index", str(index_path), "--limit", "10"],
-                           capture_output=True, check=False)
+            # the interpreter running this script, so that no activated environment is needed
+            subprocess.run([sys.executable, "-m", "policy_search", "search", query, "--index", str(index_path),
+                            "--limit", "10"], capture_output=True, check=True)
             times.append(time.perf_counter() - start)
         result[name] = round(statistics.median(times), 2)
     return result

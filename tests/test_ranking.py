@@ -18,19 +18,22 @@ from .conftest import CORPUS
 JUDGED = [q["q"] for q in tomllib.loads((Path(__file__).parent / "eval" / "judgements.toml").read_text())["query"]]
 
 #: shapes the judged queries lack: boolean operators, NOT, quoted phrases in each script,
-#: stop words of one language, fields, repeated words, words absent from the corpus, prefixes
+#: stop words of one language, fields, repeated words, words absent from the corpus, prefixes,
+#: NOT alone and filters alone
 SHAPES = [
     "乡村振兴 OR 城乡融合", "区域 NOT 协调", "development NOT regional", "(innovation OR technology) AND reform",
     '"一带一路"', '"coordinated regional development"', '"la vente est parfaite"', "la vente", "freedom of speech",
     "section:发展", "title:plan", 'section:"regional development"', "发展 发展", "the the", "xyzzy", "區域協調發展 人民法院",
     "新质生产力 发展", "高质量发展", "lang:zh 发展", "doc:seeds/* development",
     "develop*", "dével*", "réglement* mariage", "develop* NOT regional", "发展*", "title:plan*", "zzz*",
+    "NOT development", "NOT regional NOT development", "lang:fr", "doc:seeds/*", "lang:zh NOT 发展",
 ]
 
 CASES = [(q, {}) for q in JUDGED + SHAPES] + [
     ("发展", {"lang": "zh"}), ("development", {"lang": "en", "since": "2016"}), ("法院", {"since": "2000"}),
     ("développement", {"lang": "fr"}), ("innovation", {"until": "2020"}), ("区域协调发展", {"doc": "seeds/*"}),
     ("mariage", {"doc": "code-civil/*", "since": "2000-01", "until": "2030"}), ("mariage", {"doc": "code-civil/*"}), ("法", {"lang": "zh", "doc": "taiwan-laws/*"}),
+    ("NOT 发展", {"lang": "zh", "since": "2020"}), ("doc:code-civil/*", {"lang": "fr"}),
 ]
 
 
@@ -65,12 +68,6 @@ def test_bulk_ranking_equals_whoosh(index, query: str, filters: dict[str, str]) 
     except Unsupported:
         pytest.fail(f"{query!r} is a shape the parser builds and the ranker should evaluate")
     assert_same(ours, theirs)
-
-
-def test_filter_only_queries_fall_back_to_whoosh(index) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(Unsupported):
-        both_ways(index, "lang:fr", {})
-    assert index.search("lang:fr").total == index.search("mariage OR NOT mariage", lang="fr").total > 0
 
 
 def test_an_index_of_several_segments_with_deletions(tmp_path: Path) -> None:
