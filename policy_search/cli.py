@@ -229,6 +229,11 @@ def search(ctx: click.Context, query: str, index_dir: Path | None, limit: int, o
 def _check_output(fmt: Format, out: Path | None) -> None:
     if fmt is Format.XLSX and out is None:
         raise ExportError("--format xlsx needs --out FILE.xlsx (a workbook cannot go to the terminal)")
+    named = out.suffix[1:].lower() if out else ""
+    if named in {f.value for f in Format} and named != fmt.value:
+        # the format is never guessed from the name (the default is the contract's), but a
+        # spreadsheet or parser given hits.xlsx full of CSV text fails far from the cause
+        raise ExportError(f"--out {out}: the name says {named} but the format is {fmt.value} (give --format {named})")
 
 
 class _BatchProgress:

@@ -225,3 +225,17 @@ def test_progress_names_each_query_and_the_rows_so_far(corpus_index: Path, tmp_p
     assert result.exit_code == 0
     assert "[1/2] courts: 10 hits, 10 rows so far" in result.stderr
     assert "[2/2] airports: 1 hits, 11 rows so far" in result.stderr
+
+
+def test_an_output_file_named_for_another_format_is_refused(corpus_index: Path, tmp_path: Path) -> None:
+    """`--out hits.xlsx` without `--format xlsx` wrote CSV text into a file Excel cannot open."""
+    path = write(tmp_path, '[[query]]\nname = "a"\nq = "water"\n')
+    out = tmp_path / "hits.xlsx"
+    result = invoke("run", str(path), "--index", str(corpus_index), "--out", str(out))
+    assert result.exit_code == 2 and result.stdout == "" and not out.exists()
+    assert result.stderr == f"Error: --out {out}: the name says xlsx but the format is csv (give --format xlsx)\n"
+    jsonl = invoke("search", "water", "--index", str(corpus_index), "--format", "jsonl", "--out", str(tmp_path / "Hits.CSV"))
+    assert jsonl.exit_code == 2 and "the name says csv but the format is jsonl" in jsonl.stderr
+    # a name that is no format's (or no extension at all) is the user's choice
+    assert invoke("run", str(path), "--index", str(corpus_index), "--out", str(tmp_path / "hits.txt")).exit_code == 0
+    assert invoke("search", "water", "--index", str(corpus_index), "--format", "csv", "--out", str(tmp_path / "hits")).exit_code == 0
