@@ -1,5 +1,10 @@
 """Whoosh analyzers for en, fr and zh, shared by indexing and query parsing.
 
+English and French index every word, stop words included (marked ``stopped`` and left
+unstemmed), so that a quoted phrase matches the text word for word; the parser decides that an
+unquoted stop word asks nothing. French drops elided articles (``l'``, ``d'``, ``qu'``) before
+a word, so ``l'économie``, ``d'économie`` and ``économie`` are one word.
+
 Chinese goes through OpenCC (Traditional to Simplified, for index terms only) and jieba with
 a user dictionary of policy terms. Positions are sequential over a *fine* segmentation (words
 of jieba's dictionary no longer than two characters where a longer word can be split), so a
@@ -35,9 +40,18 @@ from whoosh.lang.snowball import english, french
 from whoosh.support.charset import accent_map
 
 _WORD = r"[^\W_]+"
-_FRENCH_ELISIONS = {"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"}
+_FRENCH_ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
+_APOSTROPHES = "'’ʼ"
+# a word, unless it is an elided article standing before an apostrophe and another word
+_FRENCH_WORD = re.compile(
+    rf"(?<![^\W_])(?!(?i:{'|'.join(_FRENCH_ELISIONS)})[{_APOSTROPHES}][^\W_])[^\W_]+"
+)
 _LATIN_IN_CHINESE = re.compile(r"[^\W_]+(?:[.,]\d+)*")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def has_han(text: str) -> bool:
+    return _HAN.search(text) is not None
 
 
 def _fold(word: str) -> str:
@@ -51,24 +65,54 @@ def analyzer_for(lang: str, dictionary: tuple[str, ...] = ()) -> Analyzer:
     ``dictionary`` is the user dictionary (extra words) that Chinese segmentation uses.
     """
     if lang == "en":
-        return _latin_analyzer(frozenset(stopwords_for_language("en")) | {"s"}, english.EnglishStemmer().stem)
+        return _latin_analyzer(RegexTokenizer(_WORD), stop_words("en"), english.EnglishStemmer().stem)
     if lang == "fr":
-        stops = frozenset(_fold(w) for w in stopwords_for_language("fr")) | _FRENCH_ELISIONS
-        return _latin_analyzer(stops, french.FrenchStemmer().stem)
+        return _latin_analyzer(RegexTokenizer(_FRENCH_WORD), stop_words("fr"), french.FrenchStemmer().stem)
     if lang == "zh":
         return ChineseTokenizer(dictionary) | LowercaseFilter()
+    if lang == "han":
+        return HanTokenizer()
     raise ValueError(f"no analyzer for language {lang!r}")
 
 
-def _latin_analyzer(stops: frozenset[str], stem: Any) -> Analyzer:
+@functools.cache
+def stop_words(lang: str) -> frozenset[str]:
+    """The words of ``lang`` that an unquoted query leaves out (lower-case, accents folded)."""
+    if lang == "en":
+        return frozenset(stopwords_for_language("en")) | {"s"}
+    if lang == "fr":
+        return frozenset(_fold(w) for w in stopwords_for_language("fr")) | frozenset(_FRENCH_ELISIONS)
+    return frozenset()
+
+
+def _latin_analyzer(tokenizer: Tokenizer, stops: frozenset[str], stem: Any) -> Analyzer:
     # accents are folded before stemming, so that a query typed without accents stems alike
     return (
-        RegexTokenizer(_WORD)
+        tokenizer
         | LowercaseFilter()
         | CharsetFilter(accent_map)
-        | StopFilter(stoplist=stops, minsize=1)
+        | StopMarker(stops)
         | StemFilter(stemfn=stem, lang=None, ignore=None, cachesize=50000)
     )
+
+
+class StopMarker(StopFilter):
+    """Marks stop words ``is_stop`` but never drops them: they are indexed for phrases, and the
+    query parser decides what an unquoted one means. (Whoosh's own ``stopped`` mark would keep
+    them out of the index.)
+
+    >>> [(t.text, t.is_stop) for t in (RegexTokenizer() | StopMarker(["of"]))("rule of law")]
+    [('rule', False), ('of', True), ('law', False)]
+    """
+
+    def __init__(self, stoplist: frozenset[str]) -> None:
+        super().__init__(stoplist=stoplist, minsize=1)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:  # type: ignore[override]
+        stops = self.stops
+        for t in tokens:
+            t.is_stop = t.text in stops
+            yield t
 
 
 class ChineseTokenizer(Tokenizer):
@@ -115,6 +159,68 @@ class ChineseTokenizer(Tokenizer):
                 token.endchar = start_char + end
             token.compound = compound
             yield token
+
+
+class HanTokenizer(Tokenizer):
+    """The Han recall field: every character of a text that holds Han characters, one position
+    each (a Latin word or number is one position; whitespace none), folded as the Chinese field
+    folds them (full width, Traditional to Simplified), with the text's offsets.
+
+    A run of characters then occurs in a text exactly when its characters stand at consecutive
+    positions, wherever jieba put word boundaries: a phrase of characters finds it like Ctrl-F,
+    line wraps and spaced-out titles included, and punctuation must be as typed.
+
+    >>> [(t.text, t.pos) for t in HanTokenizer()("人民 大會堂，GDP增长", positions=True)]
+    [('人', 0), ('民', 1), ('大', 2), ('会', 3), ('堂', 4), (',', 5), ('gdp', 6), ('增', 7), ('长', 8)]
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HanTokenizer)
+
+    def __hash__(self) -> int:
+        return hash(HanTokenizer)
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, (text, start, end) in enumerate(han_units(value)):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = text
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+_LATIN_RUN = r"[^\W_\u3400-\u9fff\uf900-\ufaff]+(?:[.,]\d+)*"  # [^\W_] alone takes Han too
+_UNIT = re.compile(rf"{_LATIN_RUN}|\S")
+
+
+def han_units(text: str) -> Iterator[tuple[str, int, int]]:
+    """(term, start, end) of the Han field, in order: see HanTokenizer. Nothing for a text
+    without Han characters."""
+    if not _HAN.search(text):
+        return
+    normal = to_simplified(text)
+    for found in _UNIT.finditer(normal):
+        unit = found.group(0)
+        yield (unit if len(unit) == 1 else _fold(unit.lower())), found.start(), found.end()
 
 
 def segment(

@@ -9,10 +9,10 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import read_dictionary
+from .analysis import has_han, read_dictionary
 from .errors import QueryError
 from .index import DICTIONARY_FILE, document_records, open_whoosh
-from .model import DocumentInfo, Hit
+from .model import LANGUAGES, DocumentInfo, Hit
 from .query import build_filter, build_restriction, parse_query
 from .ranking import Docs, Ranker, Unsupported
 from .snippets import make_snippet
@@ -27,6 +27,9 @@ class Results:
     query: str
     total: int
     hits: tuple[Hit, ...]
+    #: how many of ``total`` hold every unquoted Chinese run of the query as typed (they rank
+    #: first); the rest hold the run's words apart
+    exact: int = 0
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -111,17 +114,20 @@ class Index:
         if langs == ("none",):
             return Results(query, 0, ())
         searcher = self._current_searcher()
+        languages = [x for x in parsed.preference if x in (filters[0] or LANGUAGES)]
         try:
-            ranked = self._ranker.rank(parsed.query, self._restricted(build_restriction(*filters)), offset + limit)
+            restricted = self._restricted(build_restriction(*filters))
+            ranked = self._ranker.rank(parsed.query, restricted, offset + limit, languages, parsed.exact)
             total = ranked.total
+            exact = ranked.exact
             found = [(score, searcher.stored_fields(doc), ranked.terms[doc]) for doc, score in ranked.top[offset:]]
         except Unsupported:  # a shape the ranker does not evaluate: Whoosh's matchers
             allowed = self._allowed(searcher, build_filter(*filters))
             results = _search_counting_all(searcher, parsed.query, allowed, offset + limit)
-            total = len(results)
+            total = exact = len(results)
             found = [(r.score, r.fields(), _terms_of(r)) for r in results[offset : offset + limit]]
-        hits = [self._hit(rank, *hit) for rank, hit in enumerate(found, start=offset + 1)]
-        return Results(query, total, tuple(hits))
+        hits = [self._hit(rank, *hit, parsed.runs) for rank, hit in enumerate(found, start=offset + 1)]
+        return Results(query, total, tuple(hits), exact)
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, sorted by doc_id."""
@@ -146,12 +152,18 @@ class Index:
             self._records[doc_id] = DocumentInfo(**fields["meta"])
         return self._records[doc_id]
 
-    def _hit(self, rank: int, score: float, fields: dict[str, Any], terms: set[tuple[str, str]]) -> Hit:
+    def _hit(
+        self, rank: int, score: float, fields: dict[str, Any], terms: set[tuple[str, str]], runs: tuple[str, ...] = ()
+    ) -> Hit:
         lang = fields["lang"]
         record = self._record(fields["doc_id"])
-        body_terms = {text for field, text in terms if field in (f"body_{lang}", f"section_{lang}", f"title_{lang}")}
+        # Han words come from runs, and the runs themselves are marked where they stand
+        body_terms = {
+            text for field, text in terms
+            if field in (f"body_{lang}", f"section_{lang}", f"title_{lang}") and not has_han(text)
+        }
         text = fields["text"]
-        snippet = make_snippet(text, lang, body_terms, self.dictionary) if terms else ""
+        snippet = make_snippet(text, lang, body_terms, self.dictionary, runs) if terms else ""
         return Hit(
             rank=rank,
             score=float(score),

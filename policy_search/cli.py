@@ -158,7 +158,7 @@ def _colour_enabled(no_color: bool, out: IO[str]) -> bool:
 _MARK = re.compile(r"\[\[(.+?)\]\]", re.S)
 
 
-def _print_text(hits: list[Hit], total: int, offset: int, out: IO[str], colour: bool) -> None:
+def _print_text(hits: list[Hit], total: int, offset: int, out: IO[str], colour: bool, exact: int) -> None:
     for hit in hits:
         snippet = hit.snippet or hit.text[:200]
         if colour:
@@ -170,7 +170,8 @@ def _print_text(hits: list[Hit], total: int, offset: int, out: IO[str], colour: 
         click.echo(f"   {snippet}", file=out)
         click.echo("", file=out)
     shown = f"{offset + 1}-{offset + len(hits)}" if hits else "0"
-    click.echo(f"{shown} of {total} passages", file=out)
+    apart = f" ({exact} with the Chinese as typed, then {total - exact} with its words apart)" if exact < total else ""
+    click.echo(f"{shown} of {total} passages{apart}", file=out)
 
 
 @cli.command()
@@ -219,9 +220,9 @@ def search(ctx: click.Context, query: str, index_dir: Path | None, limit: int, o
         else:
             with open_text(out) as handle:
                 if fmt == "text":
-                    _print_text(hits, results.total, offset, handle, _colour_enabled(no_color, handle))
+                    _print_text(hits, results.total, offset, handle, _colour_enabled(no_color, handle), results.exact)
                 else:
-                    write_json(query, results.total, hits, handle)
+                    write_json(query, results.total, hits, handle, results.exact)
     if not results.hits:
         ctx.exit(1)
 

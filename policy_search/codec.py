@@ -117,6 +117,13 @@ class PolicyCodec(W3Codec):
 
 
 class _PostingsWriter(W3PostingsWriter):
+    def _mini_weights(self) -> Any:
+        weights = super()._mini_weights()
+        if isinstance(weights, tuple) and all(w.is_integer() for w in weights):
+            # word counts: pickled as ints they take 2 bytes a posting instead of a float's 9
+            return tuple(int(w) for w in weights)
+        return weights
+
     def _write_block(self, last: bool = False) -> None:
         # W3's block layout (header, length, info, data), with the data pickled at protocol 5
         if not self._blockcount:

@@ -51,8 +51,9 @@ def neutralise(value: object) -> object:
     return value
 
 
-def write_json(query: str, total: int, hits: Iterable[Hit], out: IO[str]) -> None:
-    document = {"query": query, "total": total, "hits": [h.to_dict() for h in hits]}
+def write_json(query: str, total: int, hits: Iterable[Hit], out: IO[str], exact: int | None = None) -> None:
+    """``exact``: how many of ``total`` hold the query's Chinese runs as typed (default: all)."""
+    document = {"query": query, "total": total, "exact": total if exact is None else exact, "hits": [h.to_dict() for h in hits]}
     json.dump(document, out, ensure_ascii=False, indent=2)
     out.write("\n")
 

@@ -25,7 +25,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, Schema
 
-from .analysis import analyzer_for, dictionary_digest, prepare_lexicon, read_dictionary
+from .analysis import analyzer_for, dictionary_digest, has_han, prepare_lexicon, read_dictionary
 from .cache import SourceCache
 from .codec import Analysed, PolicyCodec, TextField
 from .document import SUFFIXES, doc_id_for, parse_document
@@ -34,7 +34,9 @@ from .model import LANGUAGES, Document, DocumentInfo
 from .readers import UnreadableFile
 from .readers.pdf import PDF_READER_VERSION
 
-FORMAT_VERSION = 2  # 2: compact postings (codec.py); title and source stored once per document
+# 2: compact postings (codec.py); title and source stored once per document
+# 3: the Han field (runs of characters anywhere), stop words indexed, French elisions dropped
+FORMAT_VERSION = 3
 META_FILE = "policy-search.json"
 DICTIONARY_FILE = "userdict.txt"
 
@@ -56,7 +58,7 @@ def make_schema(dictionary: tuple[str, ...]) -> Schema:
         "source": STORED(),
         "meta": STORED(),
     }
-    for lang in LANGUAGES:
+    for lang in (*LANGUAGES, "han"):  # han: Han characters in a passage of any language
         analyzer = analyzer_for(lang, dictionary)
         fields[f"body_{lang}"] = TextField(analyzer, 1.0)
         fields[f"section_{lang}"] = TextField(analyzer, 0.5)
@@ -310,11 +312,16 @@ def _analyse(doc: Document, schema: Schema) -> PassageFields:
     fields = []
     for passage in doc.passages:
         lang = passage.lang
-        fields.append({
+        section = " > ".join(passage.section)
+        values = {
             f"body_{lang}": schema[f"body_{lang}"].analysed(passage.text),
-            f"section_{lang}": analysed(f"section_{lang}", " > ".join(passage.section)),
+            f"section_{lang}": analysed(f"section_{lang}", section),
             f"title_{lang}": analysed(f"title_{lang}", doc.title),
-        })
+        }
+        for kind, text in (("body", passage.text), ("section", section), ("title", doc.title)):
+            if has_han(text):
+                values[f"{kind}_han"] = analysed(f"{kind}_han", text) if kind != "body" else schema["body_han"].analysed(text)
+        fields.append(values)
     return tuple(fields)
 
 

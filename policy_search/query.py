@@ -18,13 +18,20 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import analyzer_for, to_simplified
+from .analysis import analyzer_for, han_units, to_simplified
 from .errors import QueryError
 from .model import LANGUAGES
 
 FIELDS = ("lang", "doc", "title", "section")
 PHRASE_BOOST = 25.0  # contiguous runs of the query words rank above every match with the words apart
 COMPOUND_BOOST = 1.5
+#: what a word found only in the headings a passage sits under counts for, against the passage's
+#: own text: a heading is shared by every passage of its section
+SCOPE_BOOST = 0.2
+#: the score of a Han run as a run of characters, below what its words add where jieba cut them as
+#: in the query, so whole-word matches rank above runs that straddle words
+HAN_BOOST = 0.2
+MIN_PREFIX = 2  # letters before *: "a*" stands for a large part of the vocabulary
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _OPEN_QUOTES = {'"': '"', "“": "”", "「": "」"}
 _WORD_RUN = re.compile(r'[^\s()“"「]+')
@@ -106,13 +113,24 @@ def _example(name: str) -> str:
 class ParsedQuery:
     """A parsed query: the Whoosh query for scoring and the filters it carried (lang:, doc:)."""
 
+    #: what it matches and how it scores: unquoted Han runs contiguous or with their words apart
     query: Any
     langs: tuple[str, ...]
     docs: tuple[str, ...]
+    #: the texts with Han characters it looks for, to mark in snippets where they occur
+    runs: tuple[str, ...] = ()
+    #: the languages its words are most likely in, first: the order in which the best hits of
+    #: several languages are shown
+    preference: tuple[str, ...] = LANGUAGES
+    #: the passages that rank first, every unquoted Han run contiguous (None: no such run, every
+    #: match of ``query`` is exact)
+    exact: Any = None
 
 
 class _Parser:
-    def __init__(self, text: str, langs: tuple[str, ...], dictionary: tuple[str, ...]) -> None:
+    def __init__(
+        self, text: str, langs: tuple[str, ...], dictionary: tuple[str, ...], keep_stops: bool = False, loose: bool = False
+    ) -> None:
         self.text = text
         self.tokens = _lex(text)
         self.pos = 0
@@ -120,6 +138,13 @@ class _Parser:
         self.dictionary = dictionary
         self.filter_langs: list[str] = []
         self.filter_docs: list[str] = []
+        #: the Han texts the query searches for (for snippets), and whether stop words count
+        self.runs: list[str] = []
+        self.keep_stops = keep_stops
+        #: whether unquoted Han runs also match with their words apart, and whether it has any
+        self.loose = loose
+        self.has_loose = False
+        self.negated = 0
 
     def parse(self) -> Any:
         if not self.tokens:
@@ -171,7 +196,11 @@ class _Parser:
             self.pos += 1
             if self._peek() is None:
                 raise QueryError(f"NOT at column {token.column} needs something to exclude")
+            marked = len(self.runs)
+            self.negated += 1  # an excluded run is excluded wherever it stands contiguously
             inner = self._unary()
+            self.negated -= 1
+            del self.runs[marked:]  # excluded text is never marked in a snippet
             return wq.Not(inner) if inner is not None else None
         return self._atom()
 
@@ -209,31 +238,27 @@ class _Parser:
             return self._phrase(token.text, (name,))
         return self._word(token.text, (name,))
 
-    def _languages(self, text: str) -> list[str]:
-        if _HAN.search(text):
-            return ["zh"] if "zh" in self.langs else []
-        return list(self.langs)
-
     def _word(self, word: str, kinds: tuple[str, ...]) -> Any:
         if word.endswith("*") and len(word.rstrip("*")) >= 1:
             return self._prefix(word.rstrip("*"), kinds)
+        if _HAN.search(word):
+            return self._han(word, kinds, quoted=False)
         alternatives = []
         stopped = []
-        for lang in self._languages(word):
-            analyzer = analyzer_for(lang, self.dictionary)
-            terms = [t.text for t in analyzer(word, mode="query")]
-            if not terms:
+        for lang in self.langs:
+            tokens = [(t.text, getattr(t, "is_stop", False)) for t in analyzer_for(lang, self.dictionary)(word, mode="query")]
+            words = [text for text, stop in tokens if not stop or self.keep_stops]
+            if not words:
                 stopped.append(lang)
                 continue
-            fields = [f"{kind}_{lang}" for kind in kinds]
-            each = [_any_field(fields, term) for term in terms]
+            fields = _fields(kinds, lang)
+            each = [_any_field(fields, term) for term in words]
             required = each[0] if len(each) == 1 else wq.And(each)
-            if len(terms) > 1:
-                # contiguous first: the run of words as a phrase is worth more than the words apart
-                bonus: list[Any] = [wq.Phrase(f, terms, boost=PHRASE_BOOST) for f in fields]
-                if lang == "zh":
-                    compounds = [t.text for t in analyzer(word) if getattr(t, "compound", False)]
-                    bonus += [wq.Term(f, c, boost=COMPOUND_BOOST) for f in fields for c in compounds]
+            if len(tokens) > 1:
+                # contiguous first: the run of words as a phrase (stop words included, as they
+                # stand in the text) is worth more than the words apart
+                terms = [text for text, _ in tokens]
+                bonus: list[Any] = [wq.Phrase(f, terms, boost=PHRASE_BOOST * b) for f, b in fields]
                 required = wq.AndMaybe(required, wq.Or(bonus))
             alternatives.append(required)
         if not alternatives:
@@ -245,24 +270,78 @@ class _Parser:
         alternatives += [wq.ConstantScoreQuery(wq.Term("lang", lang), 1.0) for lang in stopped]
         return _or_of(alternatives)
 
+    def _han(self, text: str, kinds: tuple[str, ...], quoted: bool = True) -> Any:
+        """Text with Han characters: it matches where it stands contiguously in the Han field
+        (like Ctrl-F), and ranks by jieba's words, so whole words and words standing together
+        come first. In the loose reading, an unquoted run also matches where its words stand
+        apart (ranked after every contiguous match: see ParsedQuery.exact)."""
+        self.runs.append(text)
+        terms = han_query_terms(text)
+        if not terms:
+            return None
+        required = _or_of([_contiguous(f, terms, b) for f, b in _fields(kinds, "han")])
+        if "zh" not in self.langs:
+            return required
+        analyzer = analyzer_for("zh", self.dictionary)
+        words = [t.text for t in analyzer(text, mode="query")]
+        fields = _fields(kinds, "zh")
+        if not quoted:
+            self.has_loose = True
+            if self.loose and not self.negated and words:
+                each = [_any_field(fields, w) for w in dict.fromkeys(words)]
+                required = wq.Or([required, each[0] if len(each) == 1 else wq.And(each)])
+        optional: list[Any] = [_any_field(fields, w) for w in dict.fromkeys(words)]
+        if len(words) > 1:
+            optional += [wq.Phrase(f, words, boost=PHRASE_BOOST * b) for f, b in fields]
+            compounds = [t.text for t in analyzer(text) if getattr(t, "compound", False)]
+            optional += [wq.Term(f, c, boost=COMPOUND_BOOST * b) for f, b in fields for c in compounds]
+        return wq.AndMaybe(required, _or_of(optional)) if optional else required
+
     def _phrase(self, text: str, kinds: tuple[str, ...]) -> Any:
+        if _HAN.search(text):
+            return self._han(text, kinds)
         alternatives = []
-        for lang in self._languages(text):
+        for lang in self.langs:
             terms = [t.text for t in analyzer_for(lang, self.dictionary)(text, mode="query")]
             if not terms:
                 continue
-            for kind in kinds:
-                field = f"{kind}_{lang}"
-                alternatives.append(wq.Term(field, terms[0]) if len(terms) == 1 else wq.Phrase(field, terms))
+            for field, boost in _fields(kinds, lang):
+                alternatives.append(wq.Term(field, terms[0], boost=boost) if len(terms) == 1 else wq.Phrase(field, terms, boost=boost))
         return _or_of(alternatives)
 
     def _prefix(self, stem: str, kinds: tuple[str, ...]) -> Any:
+        if _HAN.search(stem):
+            return self._han(stem, kinds)  # a run of Han characters already matches inside words
+        if len(stem) < MIN_PREFIX:
+            raise QueryError(
+                f"prefix {stem}* at column {self._column(stem)} is too short: give at least {MIN_PREFIX} letters before *"
+            )
         # a prefix is not stemmed: it is lowercased and folded the way each field folds text
         alternatives = []
-        for lang in self._languages(stem):
+        for lang in self.langs:
             prefix = to_simplified(stem).lower() if lang == "zh" else _fold_lower(stem)
             alternatives += [wq.Prefix(f"{kind}_{lang}", prefix) for kind in kinds]
         return _or_of(alternatives)
+
+    def _column(self, text: str) -> int:
+        return self.text.find(text) + 1
+
+
+def han_query_terms(text: str) -> list[str]:
+    """The Han field's terms that stand at consecutive positions wherever ``text`` occurs."""
+    return [term for term, _, _ in han_units(text)]
+
+
+def _contiguous(field: str, terms: list[str], boost: float) -> Any:
+    if len(terms) == 1:
+        return wq.Term(field, terms[0], boost=HAN_BOOST * boost)
+    return wq.Phrase(field, terms, boost=HAN_BOOST * boost)
+
+
+def _fields(kinds: tuple[str, ...], lang: str) -> list[tuple[str, float]]:
+    """The fields a word is looked for in, with what a match there is worth: a heading's words
+    count for less than the passage's own when both are searched."""
+    return [(f"{kind}_{lang}", SCOPE_BOOST if kind == "section" and len(kinds) > 1 else 1.0) for kind in kinds]
 
 
 def _fold_lower(text: str) -> str:
@@ -271,8 +350,9 @@ def _fold_lower(text: str) -> str:
     return text.lower().translate(accent_map)
 
 
-def _any_field(fields: list[str], term: str) -> Any:
-    return wq.Term(fields[0], term) if len(fields) == 1 else wq.Or([wq.Term(f, term) for f in fields])
+def _any_field(fields: list[tuple[str, float]], term: str) -> Any:
+    terms = [wq.Term(f, term, boost=b) for f, b in fields]
+    return terms[0] if len(terms) == 1 else wq.Or(terms)
 
 
 def _or_of(alternatives: list[Any]) -> Any:
@@ -289,8 +369,46 @@ def parse_query(text: str, langs: Sequence[str] = (), dictionary: tuple[str, ...
     parser = _Parser(text, tuple(langs) or LANGUAGES, dictionary)
     query = parser.parse()
     if query is None and not parser.filter_docs and not parser.filter_langs:
-        raise QueryError(f"query {text!r} has no searchable words (only stop words or punctuation)")
-    return ParsedQuery(query if query is not None else wq.Every(), tuple(parser.filter_langs), tuple(parser.filter_docs))
+        # nothing but stop words ("to be or not"): then they are what the user is looking for
+        parser = _Parser(text, tuple(langs) or LANGUAGES, dictionary, keep_stops=True)
+        query = parser.parse()
+    if query is None and not parser.filter_docs and not parser.filter_langs:
+        raise QueryError(f"query {text!r} has no searchable words (only punctuation)")
+    exact = None
+    if parser.has_loose and query is not None:
+        exact = query
+        query = _Parser(text, tuple(langs) or LANGUAGES, dictionary, parser.keep_stops, loose=True).parse()
+    return ParsedQuery(
+        query if query is not None else wq.Every(),
+        tuple(parser.filter_langs),
+        tuple(parser.filter_docs),
+        tuple(dict.fromkeys(parser.runs)),
+        language_preference(text),
+        exact,
+    )
+
+
+_LATIN_WORD = re.compile(r"[^\W\d_\u3400-\u9fff\uf900-\ufaff]+(?:['’ʼ][^\W\d_]+)?")
+_FRENCH_MARKS = re.compile(r"[àâæçéèêëîïôœùûüÿ]|^(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’ʼ]", re.IGNORECASE)
+
+
+def language_preference(text: str) -> tuple[str, ...]:
+    """The languages ordered by how many of the query's words are marked as theirs: Han runs
+    for zh; accents, elisions and French-only function words for fr; English-only function
+    words for en. Unmarked Latin words leave English first."""
+    from .analysis import stop_words
+
+    votes = dict.fromkeys(LANGUAGES, 0)
+    votes["zh"] = len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text))
+    for word in _LATIN_WORD.findall(text):
+        if word in ("OR", "AND", "NOT"):
+            continue
+        folded = _fold_lower(word)
+        if _FRENCH_MARKS.search(word) or (folded in stop_words("fr") and folded not in stop_words("en")):
+            votes["fr"] += 1
+        elif folded in stop_words("en") and folded not in stop_words("fr"):
+            votes["en"] += 1
+    return tuple(sorted(LANGUAGES, key=lambda lang: (-votes[lang], LANGUAGES.index(lang))))
 
 
 def parse_date_bound(value: str, option: str, end: bool) -> str:

@@ -52,6 +52,8 @@ class Ranked:
     total: int
     #: for each top passage, the (field, term) pairs of the query it contains
     terms: dict[int, set[tuple[str, str]]]
+    #: how many of the matches are exact (every unquoted Han run contiguous); they come first
+    exact: int = 0
 
 
 @dataclass
@@ -68,6 +70,16 @@ class _Postings:
         ids, values = self.blocks[int(np.searchsorted(self.starts, doc, side="right")) - 1]
         return values[int(np.searchsorted(ids, doc))]
 
+    def values(self, docs: Docs) -> list[bytes]:
+        """The encoded positions of each of ``docs`` (sorted, every one among these postings)."""
+        found: list[bytes] = []
+        block_of = np.searchsorted(self.starts, docs, side="right") - 1
+        bounds = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1], True])
+        for first, last in zip(bounds[:-1], bounds[1:], strict=True):
+            ids, values = self.blocks[int(block_of[first])]
+            found += [values[i] for i in np.searchsorted(ids, docs[first:last]).tolist()]
+        return found
+
 
 @dataclass
 class _Bonus:
@@ -77,6 +89,9 @@ class _Bonus:
     terms: tuple[str, ...]
     #: what the phrase adds to each matching passage if it matches there (0: it cannot)
     scores: np.ndarray
+
+    def subset(self, mask: np.ndarray) -> _Bonus:
+        return _Bonus(self.field, self.terms, self.scores[mask])
 
 
 class Ranker:
@@ -91,14 +106,35 @@ class Ranker:
         self.deleted = np.array(sorted(deleted), dtype=np.int64)
         self._lengths: dict[str, np.ndarray] = {}
 
-    def rank(self, query: Any, allowed: Docs | None, limit: int) -> Ranked:
-        """The best ``limit`` passages among ``allowed`` (None: every passage)."""
+    def rank(
+        self, query: Any, allowed: Docs | None, limit: int, languages: Sequence[str] = (), exact: Any = None
+    ) -> Ranked:
+        """The best ``limit`` passages among ``allowed`` (None: every passage).
+
+        With ``exact``, the passages it matches come before the other matches of ``query``.
+        With ``languages`` (in order of preference), hits that fall in several of them are
+        merged by their score relative to the best passage of their language: see _merge.
+        """
         run = _Run(self, allowed)
         matched = run.matches(query)
         scores = run.score(query, matched)
-        top = _top(matched, scores, run.bonuses, limit, run.phrase_matches)
+        tiers = [np.ones(len(matched), dtype=bool)]
+        if exact is not None:
+            tiers = [_member(matched, run.matches(exact))]
+            tiers.append(~tiers[0])
+        top: list[tuple[int, float]] = []
+        for tier in tiers:
+            if len(top) >= limit:
+                break
+            groups = [tier & _member(matched, run.postings("lang", lang).ids) for lang in languages]
+            groups = [mask for mask in groups if mask.any()] or [tier]
+            lists = [
+                _top(matched[mask], scores[mask], [b.subset(mask) for b in run.bonuses], limit - len(top), run.phrase_matches)
+                for mask in groups
+            ]
+            top += lists[0] if len(lists) == 1 else _merge(lists, limit - len(top))
         terms = {doc: run.terms_of(doc) for doc, _ in top}
-        return Ranked(tuple(top), len(matched), terms)
+        return Ranked(tuple(top), len(matched), terms, int(tiers[0].sum()))
 
     def docs(self, query: Any) -> Docs:
         """The docnums a filter query (terms, ranges, wildcards) matches."""
@@ -186,7 +222,7 @@ class _Run:
 
     def _find(self, query: Any) -> Docs:
         kind = type(query)
-        if kind is wq.ConstantScoreQuery and type(query.child) is wq.Term:
+        if kind is wq.ConstantScoreQuery:
             return self.matches(query.child)
         if query.boost != 1.0 and kind is not wq.Phrase:
             raise Unsupported(f"boosted {kind.__name__}")
@@ -208,10 +244,7 @@ class _Run:
         if kind is wq.Phrase:
             if query.slop != 1:
                 raise Unsupported("sloppy phrase")
-            words = tuple(query.words)
-            candidates = _intersection([self.postings(query.fieldname, w).ids for w in words])
-            bonus = _Bonus(query.fieldname, words, np.zeros(0))
-            return candidates[[self.phrase_matches(bonus, int(d)) for d in candidates]] if len(candidates) else _EMPTY
+            return self.phrase_docs(query.fieldname, tuple(query.words))
         if isinstance(query, wq.MultiTerm):  # prefixes, wildcards and ranges: their terms' passages
             return _union([self.postings(query.fieldname, t).ids for t in self.expansion(query)])
         raise Unsupported(kind.__name__)
@@ -292,6 +325,29 @@ class _Run:
             scores = np.where(holds, self._phrase_scores(phrase, docs), 0.0)
             self.bonuses.append(_Bonus(phrase.fieldname, tuple(phrase.words), scores))
 
+    def phrase_docs(self, fieldname: str, words: tuple[str, ...]) -> Docs:
+        """The passages in which ``words`` stand one after another, all checked at once.
+
+        Each word's positions in the candidates are decoded together, shifted back by the
+        word's place in the phrase, and intersected as (passage, start) keys; the rarest words
+        go first, and each step checks only the passages still in the running.
+        """
+        postings = [self.postings(fieldname, w) for w in words]
+        candidates = _intersection([p.ids for p in postings])
+        if len(words) < 2 or not len(candidates):
+            return candidates
+        keys: np.ndarray | None = None
+        for place in sorted(range(len(words)), key=lambda i: len(postings[i].ids)):
+            if keys is not None:
+                candidates = _distinct_sorted(keys >> 32)
+            owner, positions = _decode_varints(postings[place].values(candidates))
+            shifted = candidates[owner] << 32 | (positions - place + len(words))
+            keys = shifted if keys is None else np.intersect1d(keys, shifted, assume_unique=True)
+            if not len(keys):
+                return _EMPTY
+        assert keys is not None
+        return _distinct_sorted(keys >> 32)
+
     def phrase_matches(self, bonus: _Bonus, doc: int) -> bool:
         """Whether the phrase's words stand one after another in the passage's field."""
         decode = self.schema[bonus.field].format.decode_positions
@@ -336,11 +392,42 @@ def _union(parts: list[Docs]) -> Docs:
     if len(parts) == 1:
         return parts[0]
     # sort and drop repeats: np.unique (NumPy 2.4) hashes first and was 25 times slower here
-    merged = np.sort(np.concatenate(parts))
-    first = np.empty(len(merged), dtype=bool)
-    first[0] = True
-    np.not_equal(merged[1:], merged[:-1], out=first[1:])
-    return merged[first]
+    return _distinct_sorted(np.sort(np.concatenate(parts)))
+
+
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """A sorted array without its repeats (np.unique hashes first: slower on sorted input)."""
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+def _decode_varints(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions coded as varint gaps (codec.VarintPositions), for many postings at once:
+    (which value each position comes from, the position)."""
+    if not values:
+        return _EMPTY, _EMPTY
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    data = np.frombuffer(b"".join(values), dtype=np.uint8)
+    owner_of_byte = np.repeat(np.arange(len(values)), lengths)
+    last = data < 0x80  # the last byte of each varint
+    if last.all():  # every gap below 128: a byte each
+        gaps, owner = data.astype(np.int64), owner_of_byte
+    else:
+        ends = np.flatnonzero(last)
+        varint = np.cumsum(last) - last  # which varint each byte belongs to
+        firsts = np.r_[0, ends[:-1] + 1]
+        shift = 7 * (np.arange(len(data)) - firsts[varint])
+        parts = (data.astype(np.int64) & 0x7F) << shift
+        gaps = np.bincount(varint, weights=parts, minlength=len(ends)).astype(np.int64)
+        owner = owner_of_byte[ends]
+    total = np.cumsum(gaps)
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    before = (total - gaps)[first]  # the running sum where each value starts
+    return owner, total - before[np.cumsum(first) - 1]
 
 
 def _intersection(parts: list[Docs]) -> Docs:
@@ -381,7 +468,7 @@ def _blocks(reader: Any, fieldname: str, tbytes: bytes, offset: int) -> Iterator
         ids = np.cumsum(np.array(deltas, dtype=np.int64))
         if offset:
             ids += offset
-        if weights is None or isinstance(weights, float):
+        if weights is None or isinstance(weights, (float, int)):
             weights = np.full(count, 1.0 if weights is None else weights)
         else:
             weights = np.array(weights, dtype=np.float64)
@@ -423,6 +510,22 @@ def _top(docs: Docs, sure: np.ndarray, bonuses: list[_Bonus], limit: int, matche
         elif entry > exact[0]:
             heapq.heapreplace(exact, entry)
     return [(-neg, s) for s, neg in sorted(exact, reverse=True)]
+
+
+def _merge(lists: list[list[tuple[int, float]]], limit: int) -> list[tuple[int, float]]:
+    """Ranked lists of several languages as one, by score relative to the best of each list.
+
+    BM25 scores of different fields are not comparable (a Chinese run with its phrase bonus
+    scores in the hundreds, a French word in single digits), so the best passage of every
+    language scores 1.0 and comes first, in the order the lists are given; after that,
+    passages go by relative score, and on a tie by their rank in their own list.
+    """
+    entries = []
+    for order, ranked in enumerate(lists):
+        best = ranked[0][1] if ranked and ranked[0][1] > 0 else 1.0
+        entries += [(-score / best, rank, order, doc) for rank, (doc, score) in enumerate(ranked)]
+    entries.sort()
+    return [(doc, -relative) for relative, _, _, doc in entries[:limit]]
 
 
 def _best(scores: np.ndarray, limit: int) -> np.ndarray:

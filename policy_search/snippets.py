@@ -5,23 +5,26 @@ from __future__ import annotations
 import functools
 import re
 
-from .analysis import analyzer_for, segment, to_simplified
+from .analysis import analyzer_for, han_units, has_han, segment, to_simplified
 
 SNIPPET_CHARS = {"zh": 120, "en": 260, "fr": 260}
 OPEN, CLOSE = "[[", "]]"
 
 
-def matched_spans(text: str, lang: str, terms: set[str], dictionary: tuple[str, ...] = ()) -> list[tuple[int, int]]:
-    """Character spans of the words of ``text`` whose index terms are in ``terms``, merged."""
-    if not terms:
+def matched_spans(
+    text: str, lang: str, terms: set[str], dictionary: tuple[str, ...] = (), runs: tuple[str, ...] = ()
+) -> list[tuple[int, int]]:
+    """Character spans of the words of ``text`` whose index terms are in ``terms``, and of the
+    Han ``runs`` wherever they stand, merged."""
+    if not terms and not runs:
         return []
-    if lang == "zh":
+    if not terms:
+        spans = []
+    elif lang == "zh":
         spans = _chinese_spans(text, terms, dictionary)
     else:
-        analyzer = analyzer_for(lang, dictionary)
-        spans = sorted(
-            (t.startchar, t.endchar) for t in analyzer(text, chars=True, removestops=True) if t.text in terms
-        )
+        spans = _latin_spans(text, lang, terms, dictionary)
+    spans = sorted(spans + _run_spans(text, runs))
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         joinable = merged and (start <= merged[-1][1] or (lang == "zh" and start == merged[-1][1]))
@@ -30,6 +33,20 @@ def matched_spans(text: str, lang: str, terms: set[str], dictionary: tuple[str, 
         else:
             merged.append((start, end))
     return merged
+
+
+def _latin_spans(text: str, lang: str, terms: set[str], dictionary: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Words whose terms matched; a stop word only beside another matched word (a phrase's
+    "of the", not every "the" of the passage)."""
+    tokens = [(t.text in terms, getattr(t, "is_stop", False), t.startchar, t.endchar) for t in analyzer_for(lang, dictionary)(text, chars=True)]
+    spans = []
+    for i, (matched, stopped, start, end) in enumerate(tokens):
+        if not matched:
+            continue
+        beside = (i > 0 and tokens[i - 1][0]) or (i + 1 < len(tokens) and tokens[i + 1][0])
+        if not stopped or beside:
+            spans.append((start, end))
+    return spans
 
 
 def _chinese_spans(text: str, terms: set[str], dictionary: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -56,6 +73,34 @@ def _chinese_spans(text: str, terms: set[str], dictionary: tuple[str, ...]) -> l
     return [(start, end) for start, end in spans if _is_word(folded, start, end, dictionary)]
 
 
+def _run_spans(text: str, runs: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where the Han runs of a query stand in ``text``, as the Han field matches them: folded,
+    with whitespace between Han characters and any punctuation where the run has some."""
+    if not runs or not has_han(text):
+        return []
+    simplified = to_simplified(text)
+    folded = simplified.lower() if len(simplified.lower()) == len(simplified) else simplified
+    spans = []
+    for run in runs:
+        pattern = _run_pattern(run)
+        if pattern is not None:
+            spans += [(m.start(), m.end()) for m in pattern.finditer(folded)]
+    return spans
+
+
+@functools.lru_cache(maxsize=1024)
+def _run_pattern(run: str) -> re.Pattern[str] | None:
+    units = [term for term, _, _ in han_units(run)]
+    if not units:
+        return None
+    pieces = [re.escape(units[0])]
+    for before, term in zip(units, units[1:], strict=False):
+        # the Han field skips whitespace: between two Latin words there must be some
+        pieces.append(r"\s+" if before[-1].isalnum() and term[0].isalnum() and not (has_han(before) or has_han(term)) else r"\s*")
+        pieces.append(re.escape(term))
+    return re.compile("".join(pieces))
+
+
 def _is_word(text: str, start: int, end: int, dictionary: tuple[str, ...], context: int = 4) -> bool:
     """Whether jieba, on a few characters around it, cuts text[start:end] at both ends.
 
@@ -75,10 +120,12 @@ def _word_bounds(window: str, dictionary: tuple[str, ...]) -> tuple[frozenset[in
     return frozenset(s for s, _ in words), frozenset(e for _, e in words)
 
 
-def make_snippet(text: str, lang: str, terms: set[str], dictionary: tuple[str, ...] = ()) -> str:
+def make_snippet(
+    text: str, lang: str, terms: set[str], dictionary: tuple[str, ...] = (), runs: tuple[str, ...] = ()
+) -> str:
     """The part of ``text`` with the most distinct matches, matches marked ``[[...]]``."""
     width = SNIPPET_CHARS.get(lang, 260)
-    spans = matched_spans(text, lang, terms, dictionary)
+    spans = matched_spans(text, lang, terms, dictionary, runs)
     start = _best_window(text, spans, width)
     end = min(len(text), start + width)
     if end < len(text) and lang != "zh":

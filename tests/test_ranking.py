@@ -15,6 +15,27 @@ from policy_search.ranking import Unsupported
 
 from .conftest import CORPUS
 
+
+@pytest.fixture(autouse=True)
+def whoosh_and_maybe_fixed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoosh's AndMaybeMatcher.skip_to(id) moves its optional side to ``id``, not to where its
+    required side landed, so inside an And (which skips to the other side's id) the optional
+    side's score is lost for some passages ("高速公路 用地指标": 223.4 instead of the 303.6 +
+    220.4 of its two parts). The reference here is Whoosh with that fixed."""
+    from whoosh import matching
+    from whoosh.matching.binary import AndMaybeMatcher
+
+    def skip_to(self, id):  # type: ignore[no-untyped-def]
+        if not self.a.is_active():
+            raise matching.ReadTooFar
+        ra = self.a.skip_to(id)
+        rb = False
+        if self.a.is_active() and self.b.is_active():
+            rb = self.b.skip_to(self.a.id())
+        return ra or rb
+
+    monkeypatch.setattr(AndMaybeMatcher, "skip_to", skip_to)
+
 JUDGED = [q["q"] for q in tomllib.loads((Path(__file__).parent / "eval" / "judgements.toml").read_text())["query"]]
 
 #: shapes the judged queries lack: boolean operators, NOT, quoted phrases in each script,
@@ -27,6 +48,8 @@ SHAPES = [
     "新质生产力 发展", "高质量发展", "lang:zh 发展", "doc:seeds/* development",
     "develop*", "dével*", "réglement* mariage", "develop* NOT regional", "发展*", "title:plan*", "zzz*",
     "NOT development", "NOT regional NOT development", "lang:fr", "doc:seeds/*", "lang:zh NOT 发展",
+    "高速公路 用地指标", "民大", "万人", "依法", '"in each"', '"of the people"', "l'acquéreur", '"l\'article 192 du code civil"',
+    '"5G基站"', "发展，推动", "的", "总统 OR president OR président", "to be",
 ]
 
 CASES = [(q, {}) for q in JUDGED + SHAPES] + [
