@@ -39,14 +39,14 @@ from whoosh.lang import stopwords_for_language
 from whoosh.lang.snowball import english, french
 from whoosh.support.charset import accent_map
 
-_WORD = r"[^\W_]+"
+_WORD = r"[^\W_]+(?:(?<=\d)[.,]\d+)*"  # a number keeps its decimals (6.5, 1,000), as in Chinese text
 _FRENCH_ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
 _APOSTROPHES = "'’ʼ"
 # a word, unless it is an elided article standing before an apostrophe and another word
 _FRENCH_WORD = re.compile(
-    rf"(?<![^\W_])(?!(?i:{'|'.join(_FRENCH_ELISIONS)})[{_APOSTROPHES}][^\W_])[^\W_]+"
+    rf"(?<![^\W_])(?!(?i:{'|'.join(_FRENCH_ELISIONS)})[{_APOSTROPHES}][^\W_]){_WORD}"
 )
-_LATIN_IN_CHINESE = re.compile(r"[^\W_]+(?:[.,]\d+)*")
+_LATIN_IN_CHINESE = re.compile(_WORD)
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -208,7 +208,7 @@ class HanTokenizer(Tokenizer):
             yield token
 
 
-_LATIN_RUN = r"[^\W_\u3400-\u9fff\uf900-\ufaff]+(?:[.,]\d+)*"  # [^\W_] alone takes Han too
+_LATIN_RUN = r"[^\W_\u3400-\u9fff\uf900-\ufaff]+(?:(?<=\d)[.,]\d+)*"  # [^\W_] alone takes Han too
 _UNIT = re.compile(rf"{_LATIN_RUN}|\S")
 
 
@@ -217,7 +217,7 @@ def han_units(text: str) -> Iterator[tuple[str, int, int]]:
     without Han characters."""
     if not _HAN.search(text):
         return
-    normal = to_simplified(text)
+    normal = fold_chars(text)
     for found in _UNIT.finditer(normal):
         unit = found.group(0)
         yield (unit if len(unit) == 1 else _fold(unit.lower())), found.start(), found.end()
@@ -267,6 +267,25 @@ def segment(
 def _latin_words(text: str, start: int, end: int) -> Iterator[tuple[str, int, int]]:
     for found in _LATIN_IN_CHINESE.finditer(text, start, end):
         yield found.group(0), found.start(), found.end()
+
+
+def fold_chars(text: str) -> str:
+    """Full width folded and Traditional converted to Simplified one character at a time.
+
+    OpenCC converts by phrase (乾隆 keeps 乾, 乾燥 becomes 干燥), so the same characters could
+    fold one way in a passage and another in a query that cuts them out of it; the Han field
+    and whatever checks it fold each character alone, the same everywhere.
+    """
+    return "".join(map(_fold_char, text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _fold_char(char: str) -> str:
+    folded = _fold_width(char)
+    if not _HAN.match(folded):
+        return folded
+    converted = _opencc().convert(folded)
+    return converted if len(converted) == 1 else folded
 
 
 def to_simplified(text: str) -> str:

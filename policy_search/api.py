@@ -98,9 +98,11 @@ class Index:
         doc: str | Sequence[str] | None = None,
         since: str | None = None,
         until: str | None = None,
+        snippets: bool = True,
     ) -> Results:
         """Search passages; ``lang`` and ``doc`` (globs allowed) filter, ``since``/``until`` take dates.
 
+        ``snippets=False`` leaves every hit's snippet empty (for counting and auditing many hits).
         Raises QueryError for a malformed query or filter.
         """
         if limit < 0 or offset < 0:
@@ -126,7 +128,8 @@ class Index:
             results = _search_counting_all(searcher, parsed.query, allowed, offset + limit)
             total = exact = len(results)
             found = [(r.score, r.fields(), _terms_of(r)) for r in results[offset : offset + limit]]
-        hits = [self._hit(rank, *hit, parsed.runs) for rank, hit in enumerate(found, start=offset + 1)]
+        runs = parsed.runs if snippets else None
+        hits = [self._hit(rank, *hit, runs) for rank, hit in enumerate(found, start=offset + 1)]
         return Results(query, total, tuple(hits), exact)
 
     def documents(self) -> list[DocumentInfo]:
@@ -153,8 +156,10 @@ class Index:
         return self._records[doc_id]
 
     def _hit(
-        self, rank: int, score: float, fields: dict[str, Any], terms: set[tuple[str, str]], runs: tuple[str, ...] = ()
+        self, rank: int, score: float, fields: dict[str, Any], terms: set[tuple[str, str]], runs: tuple[str, ...] | None = ()
     ) -> Hit:
+        """A hit from a passage's stored fields; its snippet marks ``terms`` and ``runs`` (None: no
+        snippet)."""
         lang = fields["lang"]
         record = self._record(fields["doc_id"])
         # Han words come from runs, and the runs themselves are marked where they stand
@@ -163,7 +168,7 @@ class Index:
             if field in (f"body_{lang}", f"section_{lang}", f"title_{lang}") and not has_han(text)
         }
         text = fields["text"]
-        snippet = make_snippet(text, lang, body_terms, self.dictionary, runs) if terms else ""
+        snippet = make_snippet(text, lang, body_terms, self.dictionary, runs) if terms and runs is not None else ""
         return Hit(
             rank=rank,
             score=float(score),

@@ -68,7 +68,7 @@ def document_from_source(
     title, paragraphs = structure(pages, source.title)
     sample = " ".join(p.text for p in paragraphs[:40])[:4000]
     passages = build_passages(paragraphs, detect_language(sample) if sample else "")
-    if not passages:
+    if not any(char.isalpha() for p in passages for char in p.text):  # punctuation or numbers only
         raise UnreadableFile(f"{path}: no text found" + "".join(f"; {w}" for w in source.warnings))
     numbers = [p.number for p in source.pages if p.number is not None]
     return Document(

@@ -173,6 +173,7 @@ class _Parser:
 
     def _and(self) -> Any:
         parts: list[Any] = []
+        runs: list[list[str]] = [[]]  # consecutive plain Latin words, for the phrase bonus
         while True:
             token = self._peek()
             if token is None or token.kind == "close" or self._is_operator(token, "OR"):
@@ -180,6 +181,11 @@ class _Parser:
             if self._is_operator(token, "AND"):
                 self.pos += 1
                 continue
+            plain = token.kind == "word" and not token.text.endswith("*") and not _HAN.search(token.text)
+            if plain and not self._is_operator(token, "NOT"):
+                runs[-1].append(token.text)
+            elif runs[-1]:
+                runs.append([])
             parts.append(self._unary())
         parts = [p for p in parts if p is not None]
         if not parts:
@@ -187,7 +193,19 @@ class _Parser:
             if token is not None and token.kind == "close":
                 raise QueryError(f"unbalanced parenthesis at column {token.column} in query {self.text!r}")
             return None
-        return parts[0] if len(parts) == 1 else wq.And(parts)
+        query = parts[0] if len(parts) == 1 else wq.And(parts)
+        bonus = [phrase for run in runs if len(run) > 1 for phrase in self._phrase_bonus(" ".join(run))]
+        return wq.AndMaybe(query, _or_of(bonus)) if bonus else query
+
+    def _phrase_bonus(self, text: str) -> list[Any]:
+        """Words typed one after another rank first where they stand so in the text (stop words
+        included, as there): a phrase that adds to the score, never required."""
+        bonus = []
+        for lang in self.langs:
+            terms = [t.text for t in analyzer_for(lang, self.dictionary)(text, mode="query")]
+            if len(terms) > 1:
+                bonus += [wq.Phrase(f, terms, boost=PHRASE_BOOST * b) for f, b in _fields(("body", "section"), lang)]
+        return bonus
 
     def _unary(self) -> Any:
         token = self._peek()

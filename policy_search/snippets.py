@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .analysis import analyzer_for, han_units, has_han, segment, to_simplified
+from .analysis import analyzer_for, fold_chars, han_units, has_han, segment, to_simplified
 
 SNIPPET_CHARS = {"zh": 120, "en": 260, "fr": 260}
 OPEN, CLOSE = "[[", "]]"
@@ -78,7 +78,7 @@ def _run_spans(text: str, runs: tuple[str, ...]) -> list[tuple[int, int]]:
     with whitespace between Han characters and any punctuation where the run has some."""
     if not runs or not has_han(text):
         return []
-    simplified = to_simplified(text)
+    simplified = fold_chars(text)
     folded = simplified.lower() if len(simplified.lower()) == len(simplified) else simplified
     spans = []
     for run in runs:

@@ -90,8 +90,12 @@ def structure(pages: tuple[Page, ...], running_title: str = "") -> tuple[str, li
     lines = _flatten(pages)
     title, start = _title(lines, running_title)
     vocabulary = {w.lower() for line in lines for w in _WORD.findall(line.text)}
-    events = _paragraphs(lines[start:], vocabulary)
-    return title, _assign_sections(events)
+    paragraphs = _assign_sections(_paragraphs(lines[start:], vocabulary))
+    first = next((i for i, line in enumerate(lines) if line.text), start)
+    if not paragraphs and first < start:
+        # a text of one line (a one-sentence notice): that line is its title and its passage
+        paragraphs = _assign_sections(_paragraphs(lines[first:], vocabulary))
+    return title, paragraphs
 
 
 def _flatten(pages: tuple[Page, ...]) -> list[_Line]:

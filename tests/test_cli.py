@@ -68,7 +68,7 @@ def test_search_writes_csv_to_a_file_with_bom(corpus_index: Path, tmp_path: Path
 def test_docs_and_show_by_page(corpus_index: Path) -> None:
     docs = run("docs", "--index", str(corpus_index), "--format", "jsonl")
     records = [json.loads(line) for line in docs.stdout.splitlines()]
-    assert len(records) == 28
+    assert len(records) == 30
     french = next(r for r in records if r["doc_id"] == "seeds/000_86f2992c49784acc")
     assert french["lang"] == "fr" and french["pages"] == 56 and french["passages"] == 4
     page = run("show", "seeds/000_86f2992c49784acc", "--index", str(corpus_index), "--page", "56")
