@@ -78,7 +78,7 @@ class _Postings:
         """The encoded positions of each of ``docs`` (sorted, every one among these postings)."""
         found: list[bytes] = []
         block_of = np.searchsorted(self.starts, docs, side="right") - 1
-        bounds = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1], True])
+        bounds = np.flatnonzero(np.concatenate(([True], block_of[1:] != block_of[:-1], [True])))
         for first, last in zip(bounds[:-1], bounds[1:], strict=True):
             ids, values = self.blocks[int(block_of[first])]
             found += [values[i] for i in np.searchsorted(ids, docs[first:last]).tolist()]
@@ -137,8 +137,7 @@ class Ranker:
                 for mask in groups
             ]
             top += lists[0] if len(lists) == 1 else _merge(lists, limit - len(top))
-        terms = {doc: run.terms_of(doc) for doc, _ in top}
-        return Ranked(tuple(top), len(matched), terms, int(tiers[0].sum()))
+        return Ranked(tuple(top), len(matched), run.terms_of([doc for doc, _ in top]), int(tiers[0].sum()))
 
     def docs(self, query: Any) -> Docs:
         """The docnums a filter query (terms, ranges, wildcards) matches."""
@@ -170,6 +169,7 @@ class _Run:
         self._matches: dict[int, Docs] = {}
         self._positive: set[tuple[str, str]] = set()
         self._expansions: dict[tuple[Any, str, str | None], list[str]] = {}
+        self._phrases: dict[tuple[str, tuple[str, ...]], Docs] = {}
         self._prefix_terms: dict[str, int] = {}
 
     # --- reading postings ---------------------------------------------------------------------
@@ -352,25 +352,29 @@ class _Run:
     def phrase_docs(self, fieldname: str, words: tuple[str, ...]) -> Docs:
         """The passages in which ``words`` stand one after another, all checked at once.
 
-        Each word's positions in the candidates are decoded together, shifted back by the
-        word's place in the phrase, and intersected as (passage, start) keys; the rarest words
-        go first, and each step checks only the passages still in the running.
+        The positions of every word in every candidate (a passage holding all the words) are
+        decoded together, each shifted back by its word's place in the phrase; a (passage,
+        start) key that all the words give is a match.
         """
+        key = (fieldname, words)  # the exact and the loose reading share their runs
+        if key not in self._phrases:
+            self._phrases[key] = self._phrase_docs(fieldname, words)
+        return self._phrases[key]
+
+    def _phrase_docs(self, fieldname: str, words: tuple[str, ...]) -> Docs:
         postings = [self.postings(fieldname, w) for w in words]
         candidates = _intersection([p.ids for p in postings])
         if len(words) < 2 or not len(candidates):
             return candidates
-        keys: np.ndarray | None = None
-        for place in sorted(range(len(words)), key=lambda i: len(postings[i].ids)):
-            if keys is not None:
-                candidates = _distinct_sorted(keys >> 32)
-            owner, positions = _decode_varints(postings[place].values(candidates))
-            shifted = candidates[owner] << 32 | (positions - place + len(words))
-            keys = shifted if keys is None else np.intersect1d(keys, shifted, assume_unique=True)
-            if not len(keys):
-                return _EMPTY
-        assert keys is not None
-        return _distinct_sorted(keys >> 32)
+        values = [v for p in postings for v in p.values(candidates)]
+        owner, positions = _decode_varints(values)
+        place = owner // len(candidates)  # values were gathered word after word
+        keys = candidates[owner % len(candidates)] << 32 | (positions - place + len(words))
+        keys.sort()
+        # a key is a match when every word gives it (each word gives a key at most once)
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        counts = np.diff(np.append(starts, len(keys)))
+        return _distinct_sorted(keys[starts[counts == len(words)]] >> 32)
 
     def phrase_matches(self, bonus: _Bonus, doc: int) -> bool:
         """Whether the phrase's words stand one after another in the passage's field."""
@@ -383,15 +387,27 @@ class _Run:
                 return False
         return True
 
-    def terms_of(self, doc: int) -> set[tuple[str, str]]:
-        """The query's terms in the passage: its words, and the words of each phrase bonus whose
-        words it holds (stop words included; Whoosh lists them so, in order or not)."""
-        one = np.array([doc])
-        found = {key for key in self._positive if _member(one, self._postings[key].ids)[0]}
+    def terms_of(self, docs: list[int]) -> dict[int, set[tuple[str, str]]]:
+        """The query's terms in each passage: its words, and the words of each phrase bonus
+        whose words it holds (stop words included; Whoosh lists them so, in order or not)."""
+        found: dict[int, set[tuple[str, str]]] = {doc: set() for doc in docs}
+        if not docs:
+            return found
+        top = np.array(docs, dtype=np.int64)
+        holds = {key: _member(top, self._postings[key].ids) for key in self._positive}
         for bonus in self.bonuses:
-            words = {(bonus.field, w) for w in bonus.terms}
-            if all(_member(one, self.postings(*key).ids)[0] for key in words):
-                found |= words
+            for w in bonus.terms:
+                key = (bonus.field, w)
+                if key not in holds:
+                    holds[key] = _member(top, self.postings(*key).ids)
+        for key in self._positive:
+            for i in np.flatnonzero(holds[key]).tolist():
+                found[docs[i]].add(key)
+        for bonus in self.bonuses:
+            words = [(bonus.field, w) for w in bonus.terms]
+            every = np.logical_and.reduce([holds[key] for key in words])
+            for i in np.flatnonzero(every).tolist():
+                found[docs[i]].update(words)
         return found
 
 
@@ -451,13 +467,13 @@ def _decode_varints(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     else:
         ends = np.flatnonzero(last)
         varint = np.cumsum(last) - last  # which varint each byte belongs to
-        firsts = np.r_[0, ends[:-1] + 1]
+        firsts = np.concatenate(([0], ends[:-1] + 1))
         shift = 7 * (np.arange(len(data)) - firsts[varint])
         parts = (data.astype(np.int64) & 0x7F) << shift
         gaps = np.bincount(varint, weights=parts, minlength=len(ends)).astype(np.int64)
         owner = owner_of_byte[ends]
     total = np.cumsum(gaps)
-    first = np.r_[True, owner[1:] != owner[:-1]]
+    first = np.concatenate(([True], owner[1:] != owner[:-1]))
     before = (total - gaps)[first]  # the running sum where each value starts
     return owner, total - before[np.cumsum(first) - 1]
 
