@@ -1,8 +1,8 @@
 """Whoosh analyzers for en, fr and zh, shared by indexing and query parsing.
 
-English and French index every word, stop words included (marked ``stopped`` and left
-unstemmed), so that a quoted phrase matches the text word for word; the parser decides that an
-unquoted stop word asks nothing. French drops elided articles (``l'``, ``d'``, ``qu'``) before
+English and French index every word, stop words included (marked ``is_stop``), so that a
+quoted phrase matches the text word for word; the parser decides that an unquoted stop word
+asks nothing. French drops elided articles (``l'``, ``d'``, ``qu'``) before
 a word, so ``l'économie``, ``d'économie`` and ``économie`` are one word.
 
 Chinese goes through OpenCC (Traditional to Simplified, for index terms only) and jieba with
@@ -163,8 +163,8 @@ class ChineseTokenizer(Tokenizer):
 
 class HanTokenizer(Tokenizer):
     """The Han recall field: every character of a text that holds Han characters, one position
-    each (a Latin word or number is one position; whitespace none), folded as the Chinese field
-    folds them (full width, Traditional to Simplified), with the text's offsets.
+    each (a Latin word or number is one position; whitespace none), folded one character at a
+    time (fold_chars: full width, Traditional to Simplified), with the text's offsets.
 
     A run of characters then occurs in a text exactly when its characters stand at consecutive
     positions, wherever jieba put word boundaries: a phrase of characters finds it like Ctrl-F,

@@ -9,7 +9,7 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import has_han, read_dictionary
+from .analysis import read_dictionary
 from .errors import QueryError
 from .index import DICTIONARY_FILE, document_records, open_whoosh
 from .model import LANGUAGES, DocumentInfo, Hit
@@ -162,11 +162,7 @@ class Index:
         snippet)."""
         lang = fields["lang"]
         record = self._record(fields["doc_id"])
-        # Han words come from runs, and the runs themselves are marked where they stand
-        body_terms = {
-            text for field, text in terms
-            if field in (f"body_{lang}", f"section_{lang}", f"title_{lang}") and not has_han(text)
-        }
+        body_terms = {text for field, text in terms if field in (f"body_{lang}", f"section_{lang}", f"title_{lang}")}
         text = fields["text"]
         snippet = make_snippet(text, lang, body_terms, self.dictionary, runs) if terms and runs is not None else ""
         return Hit(

@@ -513,13 +513,14 @@ def _blocks(reader: Any, fieldname: str, tbytes: bytes, offset: int) -> Iterator
         data = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
         deltas, weights, values = loads(zlib.decompress(data) if matcher._compression else data)
         count = matcher._blocklength
-        ids = np.cumsum(np.array(deltas, dtype=np.int64))
+        # codec.py writes arrays, which NumPy reads in place; an older index has tuples
+        ids = np.cumsum(np.asarray(deltas), dtype=np.int64)
         if offset:
             ids += offset
         if weights is None or isinstance(weights, (float, int)):
-            weights = np.full(count, 1.0 if weights is None else weights)
+            weights = np.full(count, 1.0 if weights is None else float(weights))
         else:
-            weights = np.array(weights, dtype=np.float64)
+            weights = np.asarray(weights, dtype=np.float64)
         if values is None:  # a format without values (ID fields)
             values = ()
         elif isinstance(values, bytes):  # values of a fixed size, joined

@@ -15,16 +15,20 @@ def matched_spans(
     text: str, lang: str, terms: set[str], dictionary: tuple[str, ...] = (), runs: tuple[str, ...] = ()
 ) -> list[tuple[int, int]]:
     """Character spans of the words of ``text`` whose index terms are in ``terms``, and of the
-    Han ``runs`` wherever they stand, merged."""
+    Han ``runs`` wherever they stand, merged. Where a run stands, its Han words are not marked
+    apart; where none does (its words stand apart), they are."""
     if not terms and not runs:
         return []
+    run_spans = _run_spans(text, runs)
+    if run_spans:
+        terms = {t for t in terms if not has_han(t)}
     if not terms:
         spans = []
     elif lang == "zh":
         spans = _chinese_spans(text, terms, dictionary)
     else:
         spans = _latin_spans(text, lang, terms, dictionary)
-    spans = sorted(spans + _run_spans(text, runs))
+    spans = sorted(spans + run_spans)
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         joinable = merged and (start <= merged[-1][1] or (lang == "zh" and start == merged[-1][1]))

@@ -146,3 +146,19 @@ def test_an_open_index_sees_what_a_later_ingest_adds(tmp_path: Path) -> None:
     ingest([corpus], index_dir)
     assert index.search("mariage", lang="fr").total > 50
     assert index.search("propriété", lang="fr").total > before
+
+
+def test_totals_say_how_many_hold_the_chinese_as_typed(corpus_index: Path) -> None:
+    text = run("search", "低空经济 起降设施", "--index", str(corpus_index))
+    assert text.exit_code == 0
+    assert text.stdout.splitlines()[-1] == "1-2 of 2 passages (1 with the Chinese as typed, then 1 with its words apart)"
+    document = json.loads(run("search", "低空经济 起降设施", "--index", str(corpus_index), "--format", "json").stdout)
+    assert (document["total"], document["exact"]) == (2, 1)
+    quoted = json.loads(run("search", '"低空经济" "起降设施"', "--index", str(corpus_index), "--format", "json").stdout)
+    assert (quoted["total"], quoted["exact"]) == (1, 1)
+
+
+def test_a_runaway_prefix_is_one_error_line(corpus_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["search", "a*", "--index", str(corpus_index)])
+    assert result.exit_code == 2
+    assert result.stderr == "Error: prefix a* at column 1 is too short: give at least 2 letters before *\n"

@@ -198,3 +198,26 @@ def test_recall_audit_on_the_bundled_corpus(index) -> None:  # type: ignore[no-u
         assert figures["recall_share"] == 1.0, (name, figures["misses"])
         if name.startswith("zh"):
             assert figures["contiguous_first_violations"] == 0, (name, figures["disorders"])
+
+
+def test_a_run_that_is_a_whole_word_ranks_above_one_straddling_words(index) -> None:  # type: ignore[no-untyped-def]
+    """`万人` is a word in 就业1244万人 but straddles jieba's words in 一万人次-like text: among the
+    passages holding it, those where jieba cuts it whole rank first."""
+    from policy_search.analysis import segment
+
+    results = index.search("万人", limit=200)
+    exact = results.hits[: results.exact]
+
+    def whole(text: str) -> bool:
+        return "万人" in {word for _, word, _, _, _ in segment(text, index.dictionary, with_compounds=True)}
+
+    flags = [whole(h.text) for h in exact]
+    assert flags[0] and False in flags
+    assert sum(flags[: len(flags) // 2]) > sum(flags[len(flags) // 2 :])
+
+
+def test_snippets_mark_the_run_where_it_stands(index) -> None:  # type: ignore[no-untyped-def]
+    hit = index.search("民大", limit=1).hits[0]
+    assert "國[[民大]]會" in hit.snippet
+    excluded = index.search("國民大會 NOT 代表", limit=1).hits[0]
+    assert "[[代表]]" not in excluded.snippet and "[[國民大會]]" in excluded.snippet
