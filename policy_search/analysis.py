@@ -265,8 +265,9 @@ def segment(
 
 
 def _latin_words(text: str, start: int, end: int) -> Iterator[tuple[str, int, int]]:
+    # accents folded as in the English and French fields: "à" finds the "A" of Chinese text
     for found in _LATIN_IN_CHINESE.finditer(text, start, end):
-        yield found.group(0), found.start(), found.end()
+        yield _fold(found.group(0)), found.start(), found.end()
 
 
 def fold_chars(text: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import re
 
+from whoosh.support.charset import accent_map
+
 from .analysis import analyzer_for, fold_chars, han_units, has_han, segment, to_simplified
 
 SNIPPET_CHARS = {"zh": 120, "en": 260, "fr": 260}
@@ -64,6 +66,8 @@ def _chinese_spans(text: str, terms: set[str], dictionary: tuple[str, ...]) -> l
     """
     simplified = to_simplified(text)
     folded = simplified.lower() if len(simplified.lower()) == len(simplified) else simplified
+    unaccented = folded.translate(accent_map)  # Latin terms of the Chinese field are folded so
+    folded = unaccented if len(unaccented) == len(folded) else folded
     alternatives = [
         re.escape(term) if not term.isascii() else rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])"
         for term in sorted(terms, key=len, reverse=True)
