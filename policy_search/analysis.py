@@ -115,21 +115,11 @@ class StopMarker(StopFilter):
             yield t
 
 
-class ChineseTokenizer(Tokenizer):
-    """Segments Chinese with jieba after OpenCC t2s, yielding fine words with true offsets.
+class _SpanTokenizer(Tokenizer):
+    """A tokenizer over (position, text, start, end, is_compound) spans that ``spans`` makes."""
 
-    >>> [t.text for t in ChineseTokenizer()("區域協調發展", mode="query")]
-    ['区域', '协调', '发展']
-    """
-
-    def __init__(self, dictionary: tuple[str, ...] = ()) -> None:
-        self.dictionary = tuple(dictionary)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ChineseTokenizer) and other.dictionary == self.dictionary
-
-    def __hash__(self) -> int:
-        return hash(self.dictionary)
+    def spans(self, value: str, mode: str) -> Iterator[tuple[int, str, int, int, bool]]:
+        raise NotImplementedError
 
     def __call__(  # type: ignore[override]
         self,
@@ -145,8 +135,7 @@ class ChineseTokenizer(Tokenizer):
         **kwargs: Any,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        with_compounds = mode != "query"
-        for pos, text, start, end, compound in segment(value, self.dictionary, with_compounds):
+        for pos, text, start, end, compound in self.spans(value, mode):
             token.text = text
             token.boost = 1.0
             token.stopped = False
@@ -161,7 +150,27 @@ class ChineseTokenizer(Tokenizer):
             yield token
 
 
-class HanTokenizer(Tokenizer):
+class ChineseTokenizer(_SpanTokenizer):
+    """Segments Chinese with jieba after OpenCC t2s, yielding fine words with true offsets.
+
+    >>> [t.text for t in ChineseTokenizer()("區域協調發展", mode="query")]
+    ['区域', '协调', '发展']
+    """
+
+    def __init__(self, dictionary: tuple[str, ...] = ()) -> None:
+        self.dictionary = tuple(dictionary)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ChineseTokenizer) and other.dictionary == self.dictionary
+
+    def __hash__(self) -> int:
+        return hash(self.dictionary)
+
+    def spans(self, value: str, mode: str) -> Iterator[tuple[int, str, int, int, bool]]:
+        return segment(value, self.dictionary, with_compounds=mode != "query")
+
+
+class HanTokenizer(_SpanTokenizer):
     """The Han recall field: every character of a text that holds Han characters, one position
     each (a Latin word or number is one position; whitespace none), folded one character at a
     time (fold_chars: full width, Traditional to Simplified), with the text's offsets.
@@ -180,32 +189,9 @@ class HanTokenizer(Tokenizer):
     def __hash__(self) -> int:
         return hash(HanTokenizer)
 
-    def __call__(  # type: ignore[override]
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: Any,
-    ) -> Iterator[Token]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+    def spans(self, value: str, mode: str) -> Iterator[tuple[int, str, int, int, bool]]:
         for pos, (text, start, end) in enumerate(han_units(value)):
-            token.text = text
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = text
-            if positions:
-                token.pos = start_pos + pos
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token
+            yield pos, text, start, end, False
 
 
 _LATIN_RUN = r"[^\W_\u3400-\u9fff\uf900-\ufaff]+(?:(?<=\d)[.,]\d+)*"  # [^\W_] alone takes Han too
