@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import pickle
 import zlib
-from array import array
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -101,15 +100,6 @@ class TextField(TEXT):
         return Analysed(tuple(super().index(text)))
 
 
-def _packed(numbers: tuple[int, ...]) -> array:
-    """Non-negative integers in the smallest array type that holds them."""
-    largest = max(numbers, default=0)
-    for typecode in "BHIQ":
-        if largest < 1 << (8 * array(typecode).itemsize):
-            return array(typecode, numbers)
-    raise ValueError(f"{largest} does not fit in 64 bits")
-
-
 class PolicyCodec(W3Codec):
     """W3, with larger posting blocks pickled with the highest protocol."""
 
@@ -138,22 +128,12 @@ class _FieldWriter(W3FieldWriter):
 
 
 class _PostingsWriter(W3PostingsWriter):
-    # A block's id gaps and weights as arrays, not tuples: a tuple pickles every number as an
-    # object (a float's weight in 9 bytes), and turning 1,024 of them back into a NumPy array
-    # was the ranker's largest cost at 100,000 passages; an array pickles as its bytes and
-    # NumPy reads it in place. Whoosh's reader indexes and iterates an array as a tuple.
-
-    def _mini_ids(self) -> Any:
-        ids = super()._mini_ids()
-        return ids if self._byteids else _packed(ids)
-
     def _mini_weights(self) -> Any:
         weights = super()._mini_weights()
-        if not isinstance(weights, tuple):
-            return weights
-        if all(w.is_integer() for w in weights):  # word counts times a boost of 1.0
-            return _packed(tuple(int(w) for w in weights))
-        return array("f", weights)
+        if isinstance(weights, tuple) and all(w.is_integer() for w in weights):
+            # word counts: pickled as ints they take 2 bytes a posting instead of a float's 9
+            return tuple(int(w) for w in weights)
+        return weights
 
     def _write_block(self, last: bool = False) -> None:
         # W3's block layout (header, length, info, data), with the data pickled at protocol 5

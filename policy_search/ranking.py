@@ -513,7 +513,6 @@ def _blocks(reader: Any, fieldname: str, tbytes: bytes, offset: int) -> Iterator
         data = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
         deltas, weights, values = loads(zlib.decompress(data) if matcher._compression else data)
         count = matcher._blocklength
-        # codec.py writes arrays, which NumPy reads in place; an older index has tuples
         ids = np.cumsum(np.asarray(deltas), dtype=np.int64)
         if offset:
             ids += offset
