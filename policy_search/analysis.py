@@ -40,11 +40,11 @@ from whoosh.lang.snowball import english, french
 from whoosh.support.charset import accent_map
 
 _WORD = r"[^\W_]+(?:(?<=\d)[.,]\d+)*"  # a number keeps its decimals (6.5, 1,000), as in Chinese text
-_FRENCH_ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
-_APOSTROPHES = "'’ʼ"
+FRENCH_ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
+APOSTROPHES = "'’ʼ"
 # a word, unless it is an elided article standing before an apostrophe and another word
 _FRENCH_WORD = re.compile(
-    rf"(?<![^\W_])(?!(?i:{'|'.join(_FRENCH_ELISIONS)})[{_APOSTROPHES}][^\W_]){_WORD}"
+    rf"(?<![^\W_])(?!(?i:{'|'.join(FRENCH_ELISIONS)})[{APOSTROPHES}][^\W_]){_WORD}"
 )
 _LATIN_IN_CHINESE = re.compile(_WORD)
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -81,7 +81,7 @@ def stop_words(lang: str) -> frozenset[str]:
     if lang == "en":
         return frozenset(stopwords_for_language("en")) | {"s"}
     if lang == "fr":
-        return frozenset(_fold(w) for w in stopwords_for_language("fr")) | frozenset(_FRENCH_ELISIONS)
+        return frozenset(_fold(w) for w in stopwords_for_language("fr")) | frozenset(FRENCH_ELISIONS)
     return frozenset()
 
 

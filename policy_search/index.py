@@ -318,9 +318,11 @@ def _analyse(doc: Document, schema: Schema) -> PassageFields:
             f"section_{lang}": analysed(f"section_{lang}", section),
             f"title_{lang}": analysed(f"title_{lang}", doc.title),
         }
-        for kind, text in (("body", passage.text), ("section", section), ("title", doc.title)):
+        if has_han(passage.text):
+            values["body_han"] = schema["body_han"].analysed(passage.text)
+        for kind, text in (("section", section), ("title", doc.title)):
             if has_han(text):
-                values[f"{kind}_han"] = analysed(f"{kind}_han", text) if kind != "body" else schema["body_han"].analysed(text)
+                values[f"{kind}_han"] = analysed(f"{kind}_han", text)
         fields.append(values)
     return tuple(fields)
 

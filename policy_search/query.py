@@ -18,7 +18,7 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import analyzer_for, han_units, to_simplified
+from .analysis import APOSTROPHES, FRENCH_ELISIONS, analyzer_for, han_units, stop_words, to_simplified
 from .errors import QueryError
 from .model import LANGUAGES
 
@@ -406,18 +406,17 @@ def parse_query(text: str, langs: Sequence[str] = (), dictionary: tuple[str, ...
     )
 
 
-_LATIN_WORD = re.compile(r"[^\W\d_\u3400-\u9fff\uf900-\ufaff]+(?:['’ʼ][^\W\d_]+)?")
-_FRENCH_MARKS = re.compile(r"[àâæçéèêëîïôœùûüÿ]|^(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’ʼ]", re.IGNORECASE)
+_LATIN_WORD = re.compile(rf"[^\W\d_\u3400-\u9fff\uf900-\ufaff]+(?:[{APOSTROPHES}][^\W\d_]+)?")
+_FRENCH_MARKS = re.compile(rf"[àâæçéèêëîïôœùûüÿ]|^(?:{'|'.join(FRENCH_ELISIONS)})[{APOSTROPHES}]", re.IGNORECASE)
+_HAN_RUN = re.compile(f"{_HAN.pattern}+")
 
 
 def language_preference(text: str) -> tuple[str, ...]:
     """The languages ordered by how many of the query's words are marked as theirs: Han runs
     for zh; accents, elisions and French-only function words for fr; English-only function
     words for en. Unmarked Latin words leave English first."""
-    from .analysis import stop_words
-
     votes = dict.fromkeys(LANGUAGES, 0)
-    votes["zh"] = len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text))
+    votes["zh"] = len(_HAN_RUN.findall(text))
     for word in _LATIN_WORD.findall(text):
         if word in ("OR", "AND", "NOT"):
             continue

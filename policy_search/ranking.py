@@ -109,6 +109,7 @@ class Ranker:
         deleted = [d + offset for reader, offset in self.leaves if reader.has_deletions() for d in reader.deleted_docs_set]
         self.deleted = np.array(sorted(deleted), dtype=np.int64)
         self._lengths: dict[str, np.ndarray] = {}
+        self._languages: dict[str, Docs] = {}
 
     def rank(
         self, query: Any, allowed: Docs | None, limit: int, languages: Sequence[str] = (), exact: Any = None
@@ -130,7 +131,7 @@ class Ranker:
         for tier in tiers:
             if len(top) >= limit:
                 break
-            groups = [tier & _member(matched, run.postings("lang", lang).ids) for lang in languages]
+            groups = [tier & _member(matched, self.language_docs(lang)) for lang in languages]
             groups = [mask for mask in groups if mask.any()] or [tier]
             lists = [
                 _top(matched[mask], scores[mask], [b.subset(mask) for b in run.bonuses], limit - len(top), run.phrase_matches)
@@ -138,6 +139,13 @@ class Ranker:
             ]
             top += lists[0] if len(lists) == 1 else _merge(lists, limit - len(top))
         return Ranked(tuple(top), len(matched), run.terms_of([doc for doc, _ in top]), int(tiers[0].sum()))
+
+    def language_docs(self, lang: str) -> Docs:
+        """Every passage of one language (read once per searcher: at 100,000 passages the three
+        lists are a hundred posting blocks, too many to decode for every query)."""
+        if lang not in self._languages:
+            self._languages[lang] = self.docs(wq.Term("lang", lang))
+        return self._languages[lang]
 
     def docs(self, query: Any) -> Docs:
         """The docnums a filter query (terms, ranges, wildcards) matches."""

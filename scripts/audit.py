@@ -31,7 +31,7 @@ from pathlib import Path
 from whoosh.support.charset import accent_map
 
 from policy_search import ingest, open_index
-from policy_search.analysis import analyzer_for, fold_chars
+from policy_search.analysis import APOSTROPHES, FRENCH_ELISIONS, analyzer_for, fold_chars
 from policy_search.api import Index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +108,7 @@ def fold_han(text: str) -> str:
     return _SPACE_IN_HAN.sub("", fold_chars(text).lower())
 
 
-_ELIDED = re.compile(r"(?<![^\W_])(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu|quoiqu)['’ʼ](?=[^\W_])", re.IGNORECASE)
+_ELIDED = re.compile(rf"(?<![^\W_])(?:{'|'.join(FRENCH_ELISIONS)})[{APOSTROPHES}](?=[^\W_])", re.IGNORECASE)
 
 
 def fold_latin(text: str, lang: str = "") -> str:
