@@ -58,11 +58,14 @@ def make_schema(dictionary: tuple[str, ...]) -> Schema:
         "source": STORED(),
         "meta": STORED(),
     }
-    for lang in (*LANGUAGES, "han"):  # han: Han characters in a passage of any language
+    # han: the Han characters of a passage of any language, han2: their pairs (see query._han:
+    # a run of one character is a term of han, a longer run pairs of han2 in a row)
+    for lang in (*LANGUAGES, "han", "han2"):
         analyzer = analyzer_for(lang, dictionary)
-        fields[f"body_{lang}"] = TextField(analyzer, 1.0)
-        fields[f"section_{lang}"] = TextField(analyzer, 0.5)
-        fields[f"title_{lang}"] = TextField(analyzer, 0.3)
+        positions = lang != "han"
+        fields[f"body_{lang}"] = TextField(analyzer, 1.0, positions)
+        fields[f"section_{lang}"] = TextField(analyzer, 0.5, positions)
+        fields[f"title_{lang}"] = TextField(analyzer, 0.3, positions)
     return Schema(**fields)
 
 
@@ -318,11 +321,10 @@ def _analyse(doc: Document, schema: Schema) -> PassageFields:
             f"section_{lang}": analysed(f"section_{lang}", section),
             f"title_{lang}": analysed(f"title_{lang}", doc.title),
         }
-        if has_han(passage.text):
-            values["body_han"] = schema["body_han"].analysed(passage.text)
-        for kind, text in (("section", section), ("title", doc.title)):
+        for kind, text in (("body", passage.text), ("section", section), ("title", doc.title)):
             if has_han(text):
                 values[f"{kind}_han"] = analysed(f"{kind}_han", text)
+                values[f"{kind}_han2"] = analysed(f"{kind}_han2", text)
         fields.append(values)
     return tuple(fields)
 

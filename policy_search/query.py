@@ -18,7 +18,7 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import APOSTROPHES, FRENCH_ELISIONS, analyzer_for, han_units, stop_words, to_simplified
+from .analysis import APOSTROPHES, FRENCH_ELISIONS, analyzer_for, han_pair, han_units, stop_words, to_simplified
 from .errors import QueryError
 from .model import LANGUAGES
 
@@ -297,7 +297,7 @@ class _Parser:
         terms = han_query_terms(text)
         if not terms:
             return None
-        required = _or_of([_contiguous(f, terms, b) for f, b in _fields(kinds, "han")])
+        required = _or_of([_contiguous(kind, terms, _scope_boost(kind, kinds)) for kind in kinds])
         if "zh" not in self.langs:
             return required
         analyzer = analyzer_for("zh", self.dictionary)
@@ -350,16 +350,25 @@ def han_query_terms(text: str) -> list[str]:
     return [term for term, _, _ in han_units(text)]
 
 
-def _contiguous(field: str, terms: list[str], boost: float) -> Any:
+def _contiguous(kind: str, terms: list[str], boost: float) -> Any:
+    """The units ``terms`` standing in a row in one kind of field: one unit in the Han field,
+    two as one term of the pair field, more as a phrase of their pairs there."""
     if len(terms) == 1:
-        return wq.Term(field, terms[0], boost=HAN_BOOST * boost)
-    return wq.Phrase(field, terms, boost=HAN_BOOST * boost)
+        return wq.Term(f"{kind}_han", terms[0], boost=HAN_BOOST * boost)
+    pairs = [han_pair(a, b) for a, b in zip(terms, terms[1:], strict=False)]
+    if len(pairs) == 1:
+        return wq.Term(f"{kind}_han2", pairs[0], boost=HAN_BOOST * boost)
+    return wq.Phrase(f"{kind}_han2", pairs, boost=HAN_BOOST * boost)
 
 
 def _fields(kinds: tuple[str, ...], lang: str) -> list[tuple[str, float]]:
     """The fields a word is looked for in, with what a match there is worth: a heading's words
     count for less than the passage's own when both are searched."""
-    return [(f"{kind}_{lang}", SCOPE_BOOST if kind == "section" and len(kinds) > 1 else 1.0) for kind in kinds]
+    return [(f"{kind}_{lang}", _scope_boost(kind, kinds)) for kind in kinds]
+
+
+def _scope_boost(kind: str, kinds: tuple[str, ...]) -> float:
+    return SCOPE_BOOST if kind == "section" and len(kinds) > 1 else 1.0
 
 
 def _fold_lower(text: str) -> str:

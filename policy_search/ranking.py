@@ -33,6 +33,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
+from .codec import PackedIds, PackedValues, varints
 from .errors import QueryError
 
 Docs = np.ndarray  # sorted, distinct docnums (int64)
@@ -66,7 +67,8 @@ class _Postings:
 
     ids: Docs
     weights: np.ndarray
-    #: the blocks as read, (docnums, encoded positions), for the few passages a phrase checks
+    #: the blocks as read, (docnums, encoded positions), for the passages a phrase checks:
+    #: positions packed (codec.PackedValues), or a tuple in a small block
     blocks: list[tuple[np.ndarray, Sequence[bytes]]]
     starts: np.ndarray
 
@@ -74,15 +76,37 @@ class _Postings:
         ids, values = self.blocks[int(np.searchsorted(self.starts, doc, side="right")) - 1]
         return values[int(np.searchsorted(ids, doc))]
 
-    def values(self, docs: Docs) -> list[bytes]:
-        """The encoded positions of each of ``docs`` (sorted, every one among these postings)."""
-        found: list[bytes] = []
+    def values(self, docs: Docs) -> tuple[np.ndarray, np.ndarray]:
+        """The encoded positions of each of ``docs`` (sorted, every one among these postings),
+        as their bytes one after another and the number of bytes of each."""
+        data: list[np.ndarray] = []
+        lengths: list[np.ndarray] = []
         block_of = np.searchsorted(self.starts, docs, side="right") - 1
         bounds = np.flatnonzero(np.concatenate(([True], block_of[1:] != block_of[:-1], [True])))
         for first, last in zip(bounds[:-1], bounds[1:], strict=True):
-            ids, values = self.blocks[int(block_of[first])]
-            found += [values[i] for i in np.searchsorted(ids, docs[first:last]).tolist()]
-        return found
+            ids, block_values = self.blocks[int(block_of[first])]
+            values = block_values if isinstance(block_values, PackedValues) else _packed(block_values)
+            ends = _ends(values)
+            where = np.searchsorted(ids, docs[first:last])
+            begin, size = ends[where], ends[where + 1] - ends[where]
+            data.append(np.frombuffer(values.data, dtype=np.uint8)[_ranges(begin, size)])
+            lengths.append(size)
+        if not data:
+            return np.zeros(0, dtype=np.uint8), _EMPTY
+        return np.concatenate(data), np.concatenate(lengths)
+
+
+def _ends(values: PackedValues) -> np.ndarray:
+    """Where each value of a block starts in its data, and where the last ends."""
+    lengths = _read_varints(np.frombuffer(values.lengths, dtype=np.uint8))
+    return np.concatenate(([0], np.cumsum(lengths)))
+
+
+def _ranges(begin: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """The indexes of the slices [begin, begin + size), one after another."""
+    total = int(size.sum())
+    before = np.cumsum(size) - size  # where each slice starts in the output
+    return np.arange(total) + np.repeat(begin - before, size)
 
 
 @dataclass
@@ -374,8 +398,8 @@ class _Run:
         candidates = _intersection([p.ids for p in postings])
         if len(words) < 2 or not len(candidates):
             return candidates
-        values = [v for p in postings for v in p.values(candidates)]
-        owner, positions = _decode_varints(values)
+        data, lengths = zip(*(p.values(candidates) for p in postings), strict=True)
+        owner, positions = _decode_varints(np.concatenate(data), np.concatenate(lengths))
         place = owner // len(candidates)  # values were gathered word after word
         keys = candidates[owner % len(candidates)] << 32 | (positions - place + len(words))
         keys.sort()
@@ -461,24 +485,36 @@ def _distinct_sorted(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
-def _decode_varints(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Positions coded as varint gaps (codec.VarintPositions), for many postings at once:
-    (which value each position comes from, the position)."""
-    if not values:
-        return _EMPTY, _EMPTY
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    data = np.frombuffer(b"".join(values), dtype=np.uint8)
-    owner_of_byte = np.repeat(np.arange(len(values)), lengths)
+def _read_varints(data: np.ndarray) -> np.ndarray:
+    """Integers coded as varints (codec.varints), all at once."""
     last = data < 0x80  # the last byte of each varint
-    if last.all():  # every gap below 128: a byte each
+    if last.all():  # every number below 128: a byte each
+        return data.astype(np.int64)
+    return _varint_parts(data, last)[0]
+
+
+def _varint_parts(data: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The integers of varint bytes, and the index of each one's last byte."""
+    ends = np.flatnonzero(last)
+    varint = np.cumsum(last) - last  # which varint each byte belongs to
+    firsts = np.concatenate(([0], ends[:-1] + 1))
+    shift = 7 * (np.arange(len(data)) - firsts[varint])
+    parts = (data.astype(np.int64) & 0x7F) << shift
+    return np.bincount(varint, weights=parts, minlength=len(ends)).astype(np.int64), ends
+
+
+def _decode_varints(data: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions coded as varint gaps (codec.VarintPositions), for many postings at once, from
+    their bytes one after another and each one's number of bytes: (which posting each position
+    comes from, the position)."""
+    if not len(lengths):
+        return _EMPTY, _EMPTY
+    owner_of_byte = np.repeat(np.arange(len(lengths)), lengths)
+    last = data < 0x80
+    if last.all():
         gaps, owner = data.astype(np.int64), owner_of_byte
     else:
-        ends = np.flatnonzero(last)
-        varint = np.cumsum(last) - last  # which varint each byte belongs to
-        firsts = np.concatenate(([0], ends[:-1] + 1))
-        shift = 7 * (np.arange(len(data)) - firsts[varint])
-        parts = (data.astype(np.int64) & 0x7F) << shift
-        gaps = np.bincount(varint, weights=parts, minlength=len(ends)).astype(np.int64)
+        gaps, ends = _varint_parts(data, last)
         owner = owner_of_byte[ends]
     total = np.cumsum(gaps)
     first = np.concatenate(([True], owner[1:] != owner[:-1]))
@@ -511,7 +547,7 @@ def _blocks(reader: Any, fieldname: str, tbytes: bytes, offset: int) -> Iterator
         while matcher.is_active():  # a term with one posting is kept in the term index itself
             ids.append(matcher.id() + offset)
             weights.append(matcher.weight())
-            values.append(matcher.value())
+            values.append(matcher.value() or b"")
             matcher.next()
         if ids:
             yield np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64), values
@@ -519,22 +555,30 @@ def _blocks(reader: Any, fieldname: str, tbytes: bytes, offset: int) -> Iterator
     postfile = matcher._postfile
     while matcher.is_active():
         data = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-        deltas, weights, values = loads(zlib.decompress(data) if matcher._compression else data)
+        gaps, weights, values = loads(zlib.decompress(data) if matcher._compression else data)
         count = matcher._blocklength
-        ids = np.cumsum(np.asarray(deltas), dtype=np.int64)
-        if offset:
-            ids += offset
+        if isinstance(gaps, PackedIds):
+            ids = np.empty(count, dtype=np.int64)
+            ids[0] = gaps.first + offset
+            np.cumsum(np.asarray(gaps.gaps), dtype=np.int64, out=ids[1:])
+            ids[1:] += ids[0]
+        else:  # a small block, pickled as W3 does
+            ids = np.cumsum(np.asarray(gaps), dtype=np.int64) + offset
         if weights is None or isinstance(weights, (float, int)):
             weights = np.full(count, 1.0 if weights is None else float(weights))
         else:
             weights = np.asarray(weights, dtype=np.float64)
-        if values is None:  # a format without values (ID fields)
+        if values is None:  # a format without values
             values = ()
         elif isinstance(values, bytes):  # values of a fixed size, joined
             size = matcher._fixedsize
             values = [values[i : i + size] for i in range(0, len(values), size)]
         yield ids, weights, values
         matcher._next_block()
+
+
+def _packed(values: Sequence[bytes]) -> PackedValues:
+    return PackedValues(varints(map(len, values)), b"".join(values))
 
 
 def _top(docs: Docs, sure: np.ndarray, bonuses: list[_Bonus], limit: int, matches: Any) -> list[tuple[int, float]]:

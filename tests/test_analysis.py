@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policy_search.analysis import analyzer_for, fine_parts, read_dictionary
+from policy_search.analysis import analyzer_for, fine_parts, han_pair, read_dictionary
 from policy_search.language import detect_language
 
 from .conftest import parse
@@ -92,3 +92,10 @@ def test_a_cache_folder_that_cannot_be_written_is_no_error(tmp_path, monkeypatch
     monkeypatch.setenv("POLICY_SEARCH_CACHE", str(blocker / "policy-search"))
     prepare_lexicon(("某个新词",))  # a dictionary whose lexicon is not written yet
     assert not (blocker / "policy-search").exists()
+
+
+def test_pairs_of_two_words_keep_them_apart() -> None:
+    # "ab c" and "a bc" are different texts: their pairs must not be one term
+    assert han_pair("ab", "c") != han_pair("a", "bc")
+    pairs = [t.text for t in analyzer_for("han2")("造RCEP国 5G 网络")]
+    assert pairs == ["造rcep", "rcep国", "国5g", "5g网", "网络"]
