@@ -218,7 +218,7 @@ class HanPairTokenizer(_SpanTokenizer):
         return hash(HanPairTokenizer)
 
     def spans(self, value: str, mode: str) -> Iterator[tuple[int, str, int, int, bool]]:
-        units = list(han_units(value))
+        units = han_units(value)
         for pos, ((first, start, _), (second, _, end)) in enumerate(zip(units, units[1:], strict=False)):
             yield pos, han_pair(first, second), start, end, False
 
@@ -229,15 +229,17 @@ def han_pair(first: str, second: str) -> str:
     return f"{first} {second}" if _LATIN.fullmatch(first) and _LATIN.fullmatch(second) else first + second
 
 
-def han_units(text: str) -> Iterator[tuple[str, int, int]]:
+@functools.lru_cache(maxsize=8)  # the Han field and the pair field analyse the same text in turn
+def han_units(text: str) -> tuple[tuple[str, int, int], ...]:
     """(term, start, end) of the Han field, in order: see HanTokenizer. Nothing for a text
     without Han characters."""
     if not _HAN.search(text):
-        return
-    normal = fold_chars(text)
-    for found in _UNIT.finditer(normal):
-        unit = found.group(0)
-        yield (unit if len(unit) == 1 else _fold(unit.lower())), found.start(), found.end()
+        return ()
+    return tuple(
+        ((unit if len(unit) == 1 else _fold(unit.lower())), found.start(), found.end())
+        for found in _UNIT.finditer(fold_chars(text))
+        for unit in (found.group(0),)
+    )
 
 
 def segment(

@@ -54,6 +54,9 @@ _CONTINUED = bytes(range(0x80, 0x100))  # varint bytes that another byte follows
 
 def varints(numbers: Iterable[int]) -> bytes:
     """Non-negative integers as varints: 7 bits a byte, the high bit set on all but the last."""
+    numbers = list(numbers)
+    if not numbers or max(numbers) < 0x80:  # a byte each: most positions and lengths
+        return bytes(numbers)
     out = bytearray()
     for n in numbers:
         while n >= 0x80:

@@ -140,7 +140,7 @@ def open_whoosh(index_dir: Path) -> Any:
 
 
 def ingest(
-    paths: Iterable[Path],
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
     index_dir: Path,
     *,
     rebuild: bool = False,
@@ -153,7 +153,7 @@ def ingest(
 ) -> IngestReport:
     """Ingest files and folders into the index at ``index_dir`` (created if missing).
 
-    Unchanged files (same content hash) are skipped, changed ones replaced, files gone from
+    ``paths`` is one file or folder, or several. Unchanged files (same content hash) are skipped, changed ones replaced, files gone from
     an ingested folder removed. What each PDF reads as is cached by content hash beside the
     index, so a rebuild parses no PDF again. ``password`` opens encrypted PDFs.
     ``progress`` is called with each file's path as it is done; ``on_plan`` with the number
@@ -185,7 +185,8 @@ def ingest(
         else:
             ix = open_whoosh(index_dir)
         records = {} if fresh else _document_records(ix)
-        roots = [Path(p) for p in paths]
+        # one folder given as a string is one path, not a path per character ("/" among them)
+        roots = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
         plan = _plan(roots, records)
         if on_plan:
             on_plan(len(plan.to_parse))

@@ -158,7 +158,7 @@ class Ranker:
             groups = [tier & _member(matched, self.language_docs(lang)) for lang in languages]
             groups = [mask for mask in groups if mask.any()] or [tier]
             lists = [
-                _top(matched[mask], scores[mask], [b.subset(mask) for b in run.bonuses], limit - len(top), run.phrase_matches)
+                _top(matched[mask], scores[mask], [b.subset(mask) for b in run.bonuses], limit - len(top), run.phrase_among)
                 for mask in groups
             ]
             top += lists[0] if len(lists) == 1 else _merge(lists, limit - len(top))
@@ -382,12 +382,7 @@ class _Run:
             self.bonuses.append(_Bonus(phrase.fieldname, tuple(phrase.words), scores))
 
     def phrase_docs(self, fieldname: str, words: tuple[str, ...]) -> Docs:
-        """The passages in which ``words`` stand one after another, all checked at once.
-
-        The positions of every word in every candidate (a passage holding all the words) are
-        decoded together, each shifted back by its word's place in the phrase; a (passage,
-        start) key that all the words give is a match.
-        """
+        """The passages in which ``words`` stand one after another (see _in_a_row)."""
         key = (fieldname, words)  # the exact and the loose reading share their runs
         if key not in self._phrases:
             self._phrases[key] = self._phrase_docs(fieldname, words)
@@ -398,26 +393,15 @@ class _Run:
         candidates = _intersection([p.ids for p in postings])
         if len(words) < 2 or not len(candidates):
             return candidates
-        data, lengths = zip(*(p.values(candidates) for p in postings), strict=True)
-        owner, positions = _decode_varints(np.concatenate(data), np.concatenate(lengths))
-        place = owner // len(candidates)  # values were gathered word after word
-        keys = candidates[owner % len(candidates)] << 32 | (positions - place + len(words))
-        keys.sort()
-        # a key is a match when every word gives it (each word gives a key at most once)
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-        counts = np.diff(np.append(starts, len(keys)))
-        return _distinct_sorted(keys[starts[counts == len(words)]] >> 32)
+        return _in_a_row(postings, candidates)
 
-    def phrase_matches(self, bonus: _Bonus, doc: int) -> bool:
-        """Whether the phrase's words stand one after another in the passage's field."""
-        decode = self.schema[bonus.field].format.decode_positions
-        run: set[int] | None = None
-        for i, word in enumerate(bonus.terms):
-            starts = {p - i for p in decode(self.postings(bonus.field, word).value(doc))}
-            run = starts if run is None else run & starts
-            if not run:
-                return False
-        return True
+    def phrase_among(self, bonus: _Bonus, docs: Docs) -> Docs:
+        """Which of ``docs`` (sorted, each holding every word) have the bonus phrase's words
+        one after another."""
+        if not len(docs):
+            return docs
+        return _in_a_row([self.postings(bonus.field, w) for w in bonus.terms], docs)
+
 
     def terms_of(self, docs: list[int]) -> dict[int, set[tuple[str, str]]]:
         """The query's terms in each passage: its words, and the words of each phrase bonus
@@ -441,6 +425,25 @@ class _Run:
             for i in np.flatnonzero(every).tolist():
                 found[docs[i]].update(words)
         return found
+
+
+def _in_a_row(postings: list[_Postings], candidates: Docs) -> Docs:
+    """The candidates (sorted, each holding every word) in which the words stand one after
+    another, all checked at once.
+
+    The positions of every word in every candidate are decoded together, each shifted back by
+    its word's place in the phrase; a (passage, start) key that all the words give is a match.
+    """
+    words = len(postings)
+    data, lengths = zip(*(p.values(candidates) for p in postings), strict=True)
+    owner, positions = _decode_varints(np.concatenate(data), np.concatenate(lengths))
+    place = owner // len(candidates)  # values were gathered word after word
+    keys = candidates[owner % len(candidates)] << 32 | (positions - place + words)
+    keys.sort()
+    # a key is a match when every word gives it (each word gives a key at most once)
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    counts = np.diff(np.append(starts, len(keys)))
+    return _distinct_sorted(keys[starts[counts == words]] >> 32)
 
 
 def _keep(ids: np.ndarray, allowed: Docs | None, deleted: Docs) -> np.ndarray | None:
@@ -581,12 +584,13 @@ def _packed(values: Sequence[bytes]) -> PackedValues:
     return PackedValues(varints(map(len, values)), b"".join(values))
 
 
-def _top(docs: Docs, sure: np.ndarray, bonuses: list[_Bonus], limit: int, matches: Any) -> list[tuple[int, float]]:
+def _top(docs: Docs, sure: np.ndarray, bonuses: list[_Bonus], limit: int, among: Any) -> list[tuple[int, float]]:
     """The ``limit`` best passages, highest score first and, on a tie, the earlier passage.
 
     With bonuses still unchecked, passages are taken in the order of the score they would
-    have with every bonus; once ``limit`` exact scores beat the next passage's best case, no
-    later passage can enter.
+    have with every bonus, a slice at a time (each bonus checked for the whole slice at once:
+    ``among(bonus, docs)`` gives the docs where it stands); once ``limit`` exact scores beat
+    the best case of the next passage, no later passage can enter.
     """
     if not len(docs) or limit <= 0:
         return []
@@ -596,19 +600,22 @@ def _top(docs: Docs, sure: np.ndarray, bonuses: list[_Bonus], limit: int, matche
     for bonus in bonuses:
         ceiling += bonus.scores
     exact: list[tuple[float, int]] = []  # a min-heap of the best (score, -docnum) so far
-    for i in _order(ceiling):
-        doc = int(docs[i])
-        if len(exact) >= limit and exact[0][0] > ceiling[i]:
+    for chosen in _slices(ceiling):
+        if len(exact) >= limit and exact[0][0] > ceiling[chosen[0]]:
             break
-        score = float(sure[i])
+        scores = sure[chosen].copy()
         for bonus in bonuses:
-            if bonus.scores[i] and matches(bonus, doc):
-                score += float(bonus.scores[i])
-        entry = (score, -doc)
-        if len(exact) < limit:
-            heapq.heappush(exact, entry)
-        elif entry > exact[0]:
-            heapq.heapreplace(exact, entry)
+            could = np.flatnonzero(bonus.scores[chosen] > 0)  # the slice's passages with every word
+            if len(could):
+                candidates = docs[chosen[could]]
+                stands = could[_member(candidates, among(bonus, np.sort(candidates)))]
+                scores[stands] += bonus.scores[chosen[stands]]
+        for i, score in zip(chosen.tolist(), scores.tolist(), strict=True):
+            entry = (score, -int(docs[i]))
+            if len(exact) < limit:
+                heapq.heappush(exact, entry)
+            elif entry > exact[0]:
+                heapq.heapreplace(exact, entry)
     return [(-neg, s) for s, neg in sorted(exact, reverse=True)]
 
 
@@ -638,14 +645,13 @@ def _best(scores: np.ndarray, limit: int) -> np.ndarray:
     return candidates[np.lexsort((candidates, -scores[candidates]))][:limit]
 
 
-def _order(scores: np.ndarray) -> Iterator[int]:
-    """Indexes by descending score (the lower index first on a tie), sorted a slice at a time:
-    usually only the first few are needed."""
-    size = 64
+def _slices(scores: np.ndarray) -> Iterator[np.ndarray]:
+    """Indexes by descending score (the lower index first on a tie), a slice at a time, each
+    four times the one before: usually only the first few are needed."""
+    size = 16
     remaining = np.arange(len(scores))
     while len(remaining):
         chunk = _best(scores[remaining], size)
-        chosen = remaining[chunk]
-        yield from (int(i) for i in chosen)
+        yield remaining[chunk]
         remaining = np.delete(remaining, chunk)
         size *= 4

@@ -44,7 +44,11 @@ def matched_spans(
 def _latin_spans(text: str, lang: str, terms: set[str], dictionary: tuple[str, ...]) -> list[tuple[int, int]]:
     """Words whose terms matched; a stop word only beside another matched word (a phrase's
     "of the", not every "the" of the passage)."""
-    tokens = [(t.text in terms, getattr(t, "is_stop", False), t.startchar, t.endchar) for t in analyzer_for(lang, dictionary)(text, chars=True)]
+    tokens = [
+        (term in terms, stop, chunk.start() + start, chunk.start() + end)
+        for chunk in _CHUNK.finditer(text)
+        for term, stop, start, end in _chunk_tokens(chunk.group(0), lang, dictionary)
+    ]
     spans = []
     for i, (matched, stopped, start, end) in enumerate(tokens):
         if not matched:
@@ -53,6 +57,19 @@ def _latin_spans(text: str, lang: str, terms: set[str], dictionary: tuple[str, .
         if not stopped or beside:
             spans.append((start, end))
     return spans
+
+
+_CHUNK = re.compile(r"\S+")  # no English or French word spans whitespace
+
+
+@functools.lru_cache(maxsize=65536)
+def _chunk_tokens(chunk: str, lang: str, dictionary: tuple[str, ...]) -> tuple[tuple[str, bool, int, int], ...]:
+    """The analysed words of a piece of text between spaces: (term, is a stop word, start,
+    end). The same pieces recur in passage after passage, and the analyzer (stemming a word at
+    a time) was most of a snippet's time."""
+    return tuple(
+        (t.text, getattr(t, "is_stop", False), t.startchar, t.endchar) for t in analyzer_for(lang, dictionary)(chunk, chars=True)
+    )
 
 
 def _chinese_spans(text: str, terms: set[str], dictionary: tuple[str, ...]) -> list[tuple[int, int]]:

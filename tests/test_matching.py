@@ -223,3 +223,14 @@ def test_snippets_mark_the_run_where_it_stands(index) -> None:  # type: ignore[n
     assert "國[[民大]]會" in hit.snippet
     excluded = index.search("國民大會 NOT 代表", limit=1).hits[0]
     assert "[[代表]]" not in excluded.snippet and "[[國民大會]]" in excluded.snippet
+
+
+def test_a_folder_given_as_a_string_is_one_folder(tmp_path: Path) -> None:
+    """ingest("folder", ...) took the string for a list of paths: "/" among them, the whole disk."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    law = CORPUS / "taiwan-laws" / "zh" / "A0000001.txt"
+    (folder / law.name).write_bytes(law.read_bytes())
+    report = ingest(str(folder), str(tmp_path / "index"))
+    assert (report.new, report.failed) == (1, ())
+    assert [info.doc_id for info in open_index(tmp_path / "index").documents()] == ["A0000001"]
