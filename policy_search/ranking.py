@@ -33,7 +33,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
-from .codec import PackedIds, PackedValues, varints
+from .codec import PackedIds, PackedValues
 from .errors import QueryError
 
 Docs = np.ndarray  # sorted, distinct docnums (int64)
@@ -72,10 +72,6 @@ class _Postings:
     blocks: list[tuple[np.ndarray, Sequence[bytes]]]
     starts: np.ndarray
 
-    def value(self, doc: int) -> bytes:
-        ids, values = self.blocks[int(np.searchsorted(self.starts, doc, side="right")) - 1]
-        return values[int(np.searchsorted(ids, doc))]
-
     def values(self, docs: Docs) -> tuple[np.ndarray, np.ndarray]:
         """The encoded positions of each of ``docs`` (sorted, every one among these postings),
         as their bytes one after another and the number of bytes of each."""
@@ -85,7 +81,7 @@ class _Postings:
         bounds = np.flatnonzero(np.concatenate(([True], block_of[1:] != block_of[:-1], [True])))
         for first, last in zip(bounds[:-1], bounds[1:], strict=True):
             ids, block_values = self.blocks[int(block_of[first])]
-            values = block_values if isinstance(block_values, PackedValues) else _packed(block_values)
+            values = block_values if isinstance(block_values, PackedValues) else PackedValues.of(block_values)
             ends = _ends(values)
             where = np.searchsorted(ids, docs[first:last])
             begin, size = ends[where], ends[where + 1] - ends[where]
@@ -578,10 +574,6 @@ def _blocks(reader: Any, fieldname: str, tbytes: bytes, offset: int) -> Iterator
             values = [values[i : i + size] for i in range(0, len(values), size)]
         yield ids, weights, values
         matcher._next_block()
-
-
-def _packed(values: Sequence[bytes]) -> PackedValues:
-    return PackedValues(varints(map(len, values)), b"".join(values))
 
 
 def _top(docs: Docs, sure: np.ndarray, bonuses: list[_Bonus], limit: int, among: Any) -> list[tuple[int, float]]:
