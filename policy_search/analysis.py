@@ -123,6 +123,13 @@ class _SpanTokenizer(Tokenizer):
     def spans(self, value: str, mode: str) -> Iterator[tuple[int, str, int, int, bool]]:
         raise NotImplementedError
 
+    # tokenizers of one kind are equal (Whoosh compares a schema's analyzers)
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
     def __call__(  # type: ignore[override]
         self,
         value: str,
@@ -185,12 +192,6 @@ class HanTokenizer(_SpanTokenizer):
     [('人', 0), ('民', 1), ('大', 2), ('会', 3), ('堂', 4), (',', 5), ('gdp', 6), ('增', 7), ('长', 8)]
     """
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, HanTokenizer)
-
-    def __hash__(self) -> int:
-        return hash(HanTokenizer)
-
     def spans(self, value: str, mode: str) -> Iterator[tuple[int, str, int, int, bool]]:
         for pos, (text, start, end) in enumerate(han_units(value)):
             yield pos, text, start, end, False
@@ -211,12 +212,6 @@ class HanPairTokenizer(_SpanTokenizer):
     [('人民', 0), ('民大', 1), ('大会', 2), ('会堂', 3), ('堂,', 4), (',gdp', 5), ('gdp增', 6), ('增长', 7)]
     """
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, HanPairTokenizer)
-
-    def __hash__(self) -> int:
-        return hash(HanPairTokenizer)
-
     def spans(self, value: str, mode: str) -> Iterator[tuple[int, str, int, int, bool]]:
         units = han_units(value)
         for pos, ((first, start, _), (second, _, end)) in enumerate(zip(units, units[1:], strict=False)):
@@ -235,11 +230,11 @@ def han_units(text: str) -> tuple[tuple[str, int, int], ...]:
     without Han characters."""
     if not _HAN.search(text):
         return ()
-    return tuple(
-        ((unit if len(unit) == 1 else _fold(unit.lower())), found.start(), found.end())
-        for found in _UNIT.finditer(fold_chars(text))
-        for unit in (found.group(0),)
-    )
+    units = []
+    for found in _UNIT.finditer(fold_chars(text)):
+        unit = found.group(0)
+        units.append((unit if len(unit) == 1 else _fold(unit.lower()), found.start(), found.end()))
+    return tuple(units)
 
 
 def segment(

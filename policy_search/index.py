@@ -156,8 +156,8 @@ def ingest(
     ``paths`` is one file or folder, or several. Unchanged files (same content hash) are
     skipped, changed ones replaced, files gone from an ingested folder removed. What each PDF
     reads as is cached by content hash beside the index, so a rebuild parses no PDF again.
-    ``password`` opens encrypted PDFs. ``progress`` is called with each file's path as it is done; ``on_plan`` with the number
-    of files to parse once that is known.
+    ``password`` opens encrypted PDFs. ``progress`` is called with each file's path as it is
+    done; ``on_plan`` with the number of files to parse once that is known.
     """
     index_dir = Path(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pickle import loads
 from typing import Any
@@ -71,6 +71,9 @@ class _Postings:
     #: positions packed (codec.PackedValues), or a tuple in a small block
     blocks: list[tuple[np.ndarray, Sequence[bytes]]]
     starts: np.ndarray
+    #: block number -> (its positions as bytes, where each posting's start there), decoded
+    #: once: the bonus check asks for the same blocks slice after slice of candidates
+    _decoded: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def values(self, docs: Docs) -> tuple[np.ndarray, np.ndarray]:
         """The encoded positions of each of ``docs`` (sorted, every one among these postings),
@@ -80,22 +83,24 @@ class _Postings:
         block_of = np.searchsorted(self.starts, docs, side="right") - 1
         bounds = np.flatnonzero(np.concatenate(([True], block_of[1:] != block_of[:-1], [True])))
         for first, last in zip(bounds[:-1], bounds[1:], strict=True):
-            ids, block_values = self.blocks[int(block_of[first])]
-            values = block_values if isinstance(block_values, PackedValues) else PackedValues.of(block_values)
-            ends = _ends(values)
-            where = np.searchsorted(ids, docs[first:last])
+            block = int(block_of[first])
+            raw, ends = self._block_values(block)
+            where = np.searchsorted(self.blocks[block][0], docs[first:last])
             begin, size = ends[where], ends[where + 1] - ends[where]
-            data.append(np.frombuffer(values.data, dtype=np.uint8)[_ranges(begin, size)])
+            data.append(raw[_ranges(begin, size)])
             lengths.append(size)
         if not data:
             return np.zeros(0, dtype=np.uint8), _EMPTY
         return np.concatenate(data), np.concatenate(lengths)
 
-
-def _ends(values: PackedValues) -> np.ndarray:
-    """Where each value of a block starts in its data, and where the last ends."""
-    lengths = _read_varints(np.frombuffer(values.lengths, dtype=np.uint8))
-    return np.concatenate(([0], np.cumsum(lengths)))
+    def _block_values(self, block: int) -> tuple[np.ndarray, np.ndarray]:
+        if block not in self._decoded:
+            values = self.blocks[block][1]
+            packed = values if isinstance(values, PackedValues) else PackedValues.of(values)
+            lengths = _read_varints(np.frombuffer(packed.lengths, dtype=np.uint8))
+            ends = np.concatenate(([0], np.cumsum(lengths)))
+            self._decoded[block] = (np.frombuffer(packed.data, dtype=np.uint8), ends)
+        return self._decoded[block]
 
 
 def _ranges(begin: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -397,7 +402,6 @@ class _Run:
         if not len(docs):
             return docs
         return _in_a_row([self.postings(bonus.field, w) for w in bonus.terms], docs)
-
 
     def terms_of(self, docs: list[int]) -> dict[int, set[tuple[str, str]]]:
         """The query's terms in each passage: its words, and the words of each phrase bonus

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from whoosh.support.charset import accent_map
 
@@ -59,6 +60,13 @@ def _latin_spans(text: str, lang: str, terms: set[str], dictionary: tuple[str, .
     return spans
 
 
+def _keeping_offsets(text: str, fold: Callable[[str], str]) -> str:
+    """``fold(text)`` if it keeps every character where it was (spans found in it are spans of
+    ``text``), else ``text``: a few characters lower-case to two ("İ")."""
+    folded = fold(text)
+    return folded if len(folded) == len(text) else text
+
+
 _CHUNK = re.compile(r"\S+")  # no English or French word spans whitespace
 
 
@@ -81,10 +89,8 @@ def _chinese_spans(text: str, terms: set[str], dictionary: tuple[str, ...]) -> l
     Latin word (Han characters around them are fine: 的GDP), and Chinese ones must be cut as
     words where they stand.
     """
-    simplified = to_simplified(text)
-    folded = simplified.lower() if len(simplified.lower()) == len(simplified) else simplified
-    unaccented = folded.translate(accent_map)  # Latin terms of the Chinese field are folded so
-    folded = unaccented if len(unaccented) == len(folded) else folded
+    # Latin terms of the Chinese field are lower-cased and unaccented
+    folded = _keeping_offsets(_keeping_offsets(to_simplified(text), str.lower), lambda t: t.translate(accent_map))
     alternatives = [
         re.escape(term) if not term.isascii() else rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])"
         for term in sorted(terms, key=len, reverse=True)
@@ -103,8 +109,7 @@ def _run_spans(text: str, runs: tuple[str, ...]) -> list[tuple[int, int]]:
     with whitespace between Han characters and any punctuation where the run has some."""
     if not runs or not has_han(text):
         return []
-    simplified = fold_chars(text)
-    folded = simplified.lower() if len(simplified.lower()) == len(simplified) else simplified
+    folded = _keeping_offsets(fold_chars(text), str.lower)
     spans = []
     for run in runs:
         pattern = _run_pattern(run)
