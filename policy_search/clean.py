@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .model import Page
+from .model import Block, Page
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -51,7 +51,7 @@ _TIME = re.compile(r"\d{1,2}(?:\s*[:时時]\s*\d{1,2}){1,2}\s*[分秒]?")
 _CHROME = re.compile(
     r"^(?:下载|下載|打印|全屏|收藏|分享|关闭|關閉|返回|首页|首頁|加大|还原|還原|减小|減小|默认|默認"
     r"|【?字[号號体體][:：]?|[大中小]|[】【>|»]|您的位置|当前位置|當前位置|分享到|"
-    r"print|share|download|home|font size|close)\s*[:：]?$",
+    r"扫一扫\S{0,12}|掃一掃\S{0,12}|print|share|download|home|font size|close)\s*[:：]?$",
     re.IGNORECASE,
 )
 _BREADCRUMB_START = re.compile(r"^(?:您的位置|当前位置|當前位置|首页|首頁|home)\s*[:：>]?$", re.IGNORECASE)
@@ -137,6 +137,28 @@ def clean_pages(pages: tuple[Page, ...]) -> tuple[tuple[Page, ...], str]:
             lines.append(line)
         result.append(replace(page, lines=tuple(lines)))
     return tuple(result), labelled_date or header_date or bare_date
+
+
+def clean_blocks(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], str]:
+    """Clean the blocks of a structured document and return them and the date in its metadata.
+
+    The reader has already cut the page's menus and footers; what is left to drop is inline
+    noise, buttons inside the content ("扫一扫在手机打开当前页") and blocks that are only a date.
+    """
+    result = []
+    date = ""
+    for block in blocks:
+        lines = [line for line in map(clean_line, block.text.split("\n")) if line and not _CHROME.match(line)]
+        text = "\n".join(lines)
+        if not text:
+            continue
+        if not block.level:
+            only_metadata, found = _metadata(text)
+            if only_metadata:
+                date = date or found
+                continue
+        result.append(replace(block, text=text))
+    return tuple(result), date
 
 
 def _header_date(line: str) -> str:

@@ -125,14 +125,17 @@ def _run_ingest(paths: list[Path], index_dir: Path, *, rebuild: bool, jobs: int,
 @click.option("--silent", is_flag=True, help="No progress bar.")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int, dictionary: Path | None, lock_timeout: float, password: str, silent: bool) -> None:
-    """Ingest .txt, .md and .pdf files and folders into the index (default: ./corpus).
+    """Ingest documents and folders of them into the index (default: ./corpus).
 
-    Unchanged files are skipped, changed files replaced, and files gone from an
-    ingested folder removed. What each PDF reads as is cached by content hash, so a
-    rebuild parses no PDF again. A file that cannot be read (a scanned PDF without a
-    text layer, an encrypted or damaged one) is reported with the reason, and the exit
-    status is 1; PDF pages left out (images only, unreadable fonts) are reported as
-    warnings.
+    Reads .txt, .md, .pdf, saved web pages (.html, .htm, .xhtml), Word (.docx) and
+    OpenDocument (.odt) files, and .doc, .wps and .rtf through LibreOffice when it is
+    installed. Unchanged files are skipped, changed files replaced, and files gone from
+    an ingested folder removed. What each PDF (or LibreOffice) reads is cached by content
+    hash, so a rebuild reads no PDF again. Every other file in a folder is reported as
+    skipped, with the reason (hidden files and a folder's README/SOURCES notes are
+    passed over). A file that cannot be read (a scanned PDF without a text layer, an
+    encrypted or damaged one) is reported with the reason, and the exit status is 1;
+    PDF pages left out (images only, unreadable fonts) are reported as warnings.
 
     \b
     Example:
@@ -144,6 +147,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, 
         report = _run_ingest(list(paths) or [DEFAULT_CORPUS], path, rebuild=rebuild, jobs=jobs, lock_timeout=lock_timeout, silent=silent, dictionary=dictionary, password=password)
     for warned_path, warning in report.warnings:
         click.echo(f"Warning: {warned_path}: {warning}", err=True)
+    for skipped_path, reason in report.skipped:
+        click.echo(f"Skipped: {skipped_path}: {reason}", err=True)
     for failed_path, reason in report.failed:
         click.echo(f"Error: {failed_path}: {reason}", err=True)
     click.echo(report.summary())

@@ -6,15 +6,18 @@ import hashlib
 from pathlib import Path
 
 from .cache import SourceCache
-from .clean import clean_pages
+from .clean import clean_blocks, clean_pages
 from .language import detect_language, document_language
 from .model import Document, Source
 from .passages import build_passages
-from .readers import READERS, UnreadableFile, read_source
-from .readers.pdf import PdfPasswordError
-from .structure import structure
+from .readers import READERS, UnreadableFile, read_source, real_suffix
+from .readers.office import CONVERTED, OFFICE_READER_VERSION
+from .readers.pdf import PDF_READER_VERSION, PdfPasswordError
+from .structure import structure, structure_blocks
 
 SUFFIXES = tuple(READERS)
+#: formats whose reading is slow enough to cache by content hash, and the reader's cache name
+CACHED = {".pdf": f"pdf-{PDF_READER_VERSION}", **{s: f"office-{OFFICE_READER_VERSION}" for s in CONVERTED}}
 
 
 def doc_id_for(path: Path, root: Path) -> str:
@@ -32,16 +35,18 @@ def parse_document(
 ) -> Document:
     """Parse one file into a Document; raises UnreadableFile with the reason.
 
-    With a cache, what a PDF reads as is taken from it when these bytes were read before.
+    With a cache, what a PDF or a file converted by LibreOffice reads as is taken from it when
+    these bytes were read before (both are slow to read).
     """
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
     digest = content_hash(data)
-    if cache is None or path.suffix.lower() != ".pdf":
+    reader = CACHED.get(real_suffix(path, data))
+    if cache is None or reader is None:
         return document_from_source(read_source(path, data, password), path, root, digest, source_name)
-    cached = cache.get(digest)
+    cached = cache.get(reader, digest)
     if isinstance(cached, str):
         raise UnreadableFile(f"{path}: {cached}")
     if cached is None:
@@ -49,9 +54,9 @@ def parse_document(
             cached = read_source(path, data, password)
         except UnreadableFile as exc:
             if not isinstance(exc.__cause__, PdfPasswordError):  # a password may come next time
-                cache.put(digest, str(exc).removeprefix(f"{path}: "))
+                cache.put(reader, digest, str(exc).removeprefix(f"{path}: "))
             raise
-        cache.put(digest, cached)
+        cache.put(reader, digest, cached)
     return document_from_source(cached, path, root, digest, source_name)
 
 
@@ -64,13 +69,18 @@ def document_from_source(
     source: Source, path: Path, root: Path, digest: str, source_name: str | None = None
 ) -> Document:
     """The rest of the pipeline after a reader: clean, structure, passages, language."""
-    pages, date = clean_pages(source.pages)
-    title, paragraphs = structure(pages, source.title)
+    if source.blocks:
+        blocks, date = clean_blocks(source.blocks)
+        title, paragraphs = structure_blocks(blocks, source.title)
+    else:
+        pages, date = clean_pages(source.pages)
+        title, paragraphs = structure(pages, source.title)
     sample = " ".join(p.text for p in paragraphs[:40])[:4000]
     passages = build_passages(paragraphs, detect_language(sample) if sample else "")
     if not any(char.isalpha() for p in passages for char in p.text):  # punctuation or numbers only
         raise UnreadableFile(f"{path}: no text found" + "".join(f"; {w}" for w in source.warnings))
     numbers = [p.number for p in source.pages if p.number is not None]
+    numbers += [b.page for b in source.blocks if b.page is not None]
     return Document(
         doc_id=doc_id_for(path, root),
         title=title or source.fallback_title or path.stem,

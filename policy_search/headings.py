@@ -31,8 +31,9 @@ class HeadingRule:
     max_length: int = 120
 
 
-def _rule(pattern: str, rank: int, **options: object) -> HeadingRule:
-    return HeadingRule(re.compile(pattern, re.IGNORECASE), rank, **options)  # type: ignore[arg-type]
+def _rule(pattern: str, rank: int, ignore_case: bool = True, **options: object) -> HeadingRule:
+    flags = re.IGNORECASE if ignore_case else 0
+    return HeadingRule(re.compile(pattern, flags), rank, **options)  # type: ignore[arg-type]
 
 
 # Headings that stand on a line of their own. Checked in order; the first match wins.
@@ -55,8 +56,8 @@ LINE_RULES: tuple[HeadingRule, ...] = (
     _rule(r"^(box|encadré)\s+\d+\b", LEVEL1, label_only=True),
     _rule(r"^(article|art\.)\s+(\d+[-\d]*(\s*(bis|ter|quater))?|[IVXLC]+|premier|1er|unique)\.?$", ARTICLE, article=True),
     _rule(rf"^[{_ROMAN}]+\.\s+[A-ZÀ-Ý]", SUBSECTION, max_length=100),
-    # numbered items of a box or list, "01 Border cities and towns"
-    _rule(r"^(0[1-9]|[1-9]\d)\s+[A-ZÀ-Ý][^.!?;:]*$", ITEM, max_length=80),
+    # numbered items of a box or list, "01 Border cities and towns" (capitalised: "16 avril 2013" is a date)
+    _rule(r"^(0[1-9]|[1-9]\d)\s+[A-ZÀ-Ý][^.!?;:]*$", ITEM, ignore_case=False, max_length=80),
 )
 
 # Run-in headings at the start of a paragraph (or after a sentence): the heading is the

@@ -32,7 +32,6 @@ from .document import SUFFIXES, doc_id_for, parse_document
 from .errors import IndexLocked, IndexMissing, PolicySearchError
 from .model import LANGUAGES, Document, DocumentInfo
 from .readers import UnreadableFile
-from .readers.pdf import PDF_READER_VERSION
 
 # 2: compact postings (codec.py); title and source stored once per document
 # 3: the Han field (runs of characters anywhere), stop words indexed, French elisions dropped
@@ -81,11 +80,14 @@ class IngestReport:
     passages: int = 0
     #: files indexed with something left out (PDF pages without text), and what
     warnings: tuple[tuple[str, str], ...] = ()
+    #: files in an ingested folder that are not documents ingest reads, and why
+    skipped: tuple[tuple[str, str], ...] = ()
 
     def summary(self) -> str:
+        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
         return (
             f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
-            f"{self.removed} removed, {len(self.failed)} failed; {self.passages} passages in the index"
+            f"{self.removed} removed, {len(self.failed)} failed{skipped}; {self.passages} passages in the index"
         )
 
 
@@ -103,6 +105,7 @@ class _Plan:
     to_parse: list[_Job] = field(default_factory=list)
     unchanged: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
 
 
@@ -232,7 +235,9 @@ def ingest(
             prepare_lexicon(dictionary)  # so that Chinese queries need not load jieba's dictionary
         with open_whoosh(index_dir).searcher() as searcher:
             passages = searcher.doc_count() - sum(1 for _ in searcher.document_numbers(kind="doc"))
-    return IngestReport(new, changed, plan.unchanged, removed, tuple(failed), passages, tuple(warnings))
+    return IngestReport(
+        new, changed, plan.unchanged, removed, tuple(failed), passages, tuple(warnings), tuple(plan.skipped)
+    )
 
 
 def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
@@ -240,7 +245,12 @@ def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
     plan = _Plan()
     for root in roots:
         if root.is_dir():
-            files = sorted(p for p in root.rglob("*") if _is_document(p, root))
+            files = []
+            for path in sorted(p for p in root.rglob("*") if _is_listed(p, root)):
+                if path.suffix.lower() in SUFFIXES:
+                    files.append(path)
+                else:
+                    plan.skipped.append((str(path), _unsupported(path)))
             base = root
         elif root.is_file():
             files, base = [root], root.parent
@@ -272,20 +282,22 @@ def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
 _FOLDER_NOTES = {"readme.md", "sources.md", "source.md"}
 
 
-def _is_document(path: Path, root: Path) -> bool:
-    """A file ingest picks up in a folder: a known suffix, not hidden, not the folder's notes."""
+def _is_listed(path: Path, root: Path) -> bool:
+    """A file of a folder that ingest reads or reports: not hidden, not the folder's notes."""
     hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
-    return (
-        path.is_file()
-        and path.suffix.lower() in SUFFIXES
-        and not hidden
-        and path.name.lower() not in _FOLDER_NOTES
-    )
+    return path.is_file() and not hidden and path.name.lower() not in _FOLDER_NOTES
+
+
+def _unsupported(path: Path) -> str:
+    kinds = ", ".join(sorted(SUFFIXES))
+    what = f"file type {path.suffix!r}" if path.suffix else "file without an extension"
+    return f"not a document ingest reads ({what}; it reads {kinds})"
 
 
 def cache_dir(index_dir: Path) -> Path:
-    """Where what PDFs read as is kept, beside the index so that a rebuild keeps it."""
-    return index_dir.with_name(f".{index_dir.name}.cache") / f"pdf-{PDF_READER_VERSION}"
+    """Where what PDFs and converted office files read as is kept, beside the index so that a
+    rebuild keeps it."""
+    return index_dir.with_name(f".{index_dir.name}.cache")
 
 
 #: each passage's text fields, analysed: {"body_zh": Analysed, "section_zh": ..., "title_zh": ...}

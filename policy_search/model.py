@@ -21,8 +21,26 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A unit of text that a structured format (HTML, Word, ODT) marks itself.
+
+    A heading has its level (1-6, as h1-h6 or Word's outline levels); body text has level 0
+    and keeps the line breaks of its list items and table rows.
+    """
+
+    text: str
+    level: int = 0
+    page: int | None = None
+    page_label: str = ""
+
+
+@dataclass(frozen=True)
 class Source:
-    """What a reader made of a file: its pages and the metadata it found on the way."""
+    """What a reader made of a file: its pages and the metadata it found on the way.
+
+    Text and PDF readers give pages of lines, whose paragraphs and headings are still to be
+    found; structured formats give blocks, whose paragraphs and headings are already known.
+    """
 
     pages: tuple[Page, ...]
     title: str = ""
@@ -35,6 +53,7 @@ class Source:
     warnings: tuple[str, ...] = ()
     #: pages that gave no usable text (scans, unreadable fonts)
     unusable_pages: int = 0
+    blocks: tuple[Block, ...] = ()
 
 
 @dataclass(frozen=True)

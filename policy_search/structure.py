@@ -29,7 +29,7 @@ from .headings import (
     match_line,
     zh_run_in_rank,
 )
-from .model import Page, Paragraph
+from .model import Block, Page, Paragraph
 
 SENTENCE_END = ".!?。！？…"
 CLAUSE_END = ":;：；"
@@ -96,6 +96,30 @@ def structure(pages: tuple[Page, ...], running_title: str = "") -> tuple[str, li
         # a text of one line (a one-sentence notice): that line is its title and its passage
         paragraphs = _assign_sections(_paragraphs(lines[first:], vocabulary))
     return title, paragraphs
+
+
+def structure_blocks(blocks: tuple[Block, ...], title: str) -> tuple[str, list[Paragraph]]:
+    """Paragraphs with section paths from the blocks of a structured document.
+
+    Its headings are marked (h1-h6, Word's heading styles), and a paragraph that the document's
+    own numbering makes a heading (第一章, 一、总体要求, Article 5) is one too, unless the document
+    marks its headings itself (then only an article heading is taken from the text: "Chapter 13"
+    on a cover page is not a heading). A heading's rank comes from its numbering when it has
+    one, so numbered headings nest the same way in every format.
+    """
+    marked = any(block.level for block in blocks)
+    events: list[_Heading | Paragraph] = []
+    for block in blocks:
+        rule = match_line(block.text) if "\n" not in block.text else None
+        if marked and rule is not None and not block.level and not rule.article:
+            rule = None
+        if block.level or rule is not None:
+            rank = rule.rank if rule else _MD_RANKS[block.level]
+            events.append(_Heading(block.text, rank, bool(rule and rule.article)))
+        else:
+            # no gaps to close: a space between Han characters here is the author's (主题词: 经济管理 考察)
+            events.append(Paragraph(block.text, (), block.page, block.page_label))
+    return title, _assign_sections(events)
 
 
 def _flatten(pages: tuple[Page, ...]) -> list[_Line]:
@@ -443,4 +467,4 @@ def _sentence_end(text: str, start: int) -> int | None:
     return found.start() if found else None
 
 
-__all__ = ["structure", "display_width", "is_han", "LEVEL3", "LEVEL4"]
+__all__ = ["structure", "structure_blocks", "display_width", "is_han", "LEVEL3", "LEVEL4"]
