@@ -205,3 +205,39 @@ def test_every_file_in_a_mixed_folder_has_an_outcome(tmp_path: Path) -> None:
     assert "'.png'" in skipped[str(folder / "scan.png")]
     assert "without an extension" in skipped[str(folder / "notes")]
     assert "2 skipped" in report.summary()
+
+
+def test_markdown_front_matter_notes_and_markup_stay_out_of_passages(tmp_path: Path) -> None:
+    # a gov.cn notice as clipping tools export it: plain front matter, an editorial note, markup
+    page = parse("govcn-国办函〔2004〕57号.html")
+    body = passage_with(page, "大连市请求，由大连实德集团").text
+    text = (
+        f"标题: {page.title}\n来源: 中国政府网\n官方链接: http://www.gov.cn/zhengce/content/2018-12/24/content_5351707.htm\n"
+        "成文日期: 2004-08-12\nsite_id: 2231\n\n> 编者按：本文转载自中国政府网，仅供参考。\n\n"
+        "辽宁省人民政府：\n\n## 一、关于大连双岛湾工业区石化项目问题\n\n"
+        f"{body.replace('大连实德集团', '**大连实德集团**')}详见[附件](http://www.gov.cn/a.pdf)。\n"
+    )
+    path = tmp_path / "notice.md"
+    path.write_text(text, encoding="utf-8")
+    doc = parse_document(path, tmp_path)
+    assert doc.title == page.title and doc.date == "2004-08-12"
+    texts = [p.text for p in doc.passages]
+    assert texts[0] == "辽宁省人民政府："
+    assert not any("官方链接" in t or "site_id" in t or "编者按" in t for t in texts)
+    passage = passage_with(doc, "大连市请求")
+    assert passage.text == body + "详见附件。"
+    assert passage.section == ("一、关于大连双岛湾工业区石化项目问题",)
+
+
+def test_yaml_front_matter(tmp_path: Path) -> None:
+    path = tmp_path / "titre.md"
+    path.write_text(
+        '---\ntitle: "Code civil - Livre Ier, Titre V"\ndate: 2016-02-10\ntags:\n  - mariage\n---\n\n'
+        "Article 144\n\nLe mariage ne peut être contracté avant dix-huit ans révolus.\n",
+        encoding="utf-8",
+    )
+    doc = parse_document(path, tmp_path)
+    assert doc.title == "Code civil - Livre Ier, Titre V" and doc.date == "2016-02-10"
+    passage = passage_with(doc, "Le mariage ne peut être contracté")
+    assert passage.section == ("Article 144",) and passage.lang == "fr"
+    assert not any("tags" in p.text or "mariage\n" in p.text for p in doc.passages)

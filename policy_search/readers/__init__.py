@@ -9,6 +9,7 @@ from pathlib import Path
 from ..model import Source
 from .docx import read_docx
 from .html import read_html
+from .markdown import read_markdown
 from .odt import read_odt
 from .office import CONVERTED, OFFICE_SUFFIXES, convert_to_docx, sniff
 from .pdf import read_pdf
@@ -22,7 +23,7 @@ def _converted(suffix: str) -> Callable[[bytes, str], Source]:
 #: file suffixes that ingest reads, and the reader for each (bytes, password) -> Source
 READERS: dict[str, Callable[[bytes, str], Source]] = {
     ".txt": lambda data, _: read_text(data),
-    ".md": lambda data, _: read_text(data),
+    ".md": lambda data, _: read_markdown(data),
     ".pdf": read_pdf,
     ".html": lambda data, _: read_html(data),
     ".htm": lambda data, _: read_html(data),
