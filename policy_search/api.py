@@ -12,10 +12,10 @@ from whoosh import query as wq
 from .analysis import read_dictionary
 from .errors import QueryError
 from .index import DICTIONARY_FILE, document_records, open_whoosh
-from .model import LANGUAGES, DocumentInfo, Hit
+from .model import LANGUAGES, DocumentInfo, Hit, page_at
 from .query import build_filter, build_restriction, parse_query
 from .ranking import Docs, Ranker, Unsupported
-from .snippets import make_snippet
+from .snippets import make_snippet, matched_spans
 
 DEFAULT_INDEX = Path("indexes/default")
 
@@ -144,8 +144,8 @@ class Index:
         searcher = self._current_searcher()
         found = [searcher.stored_fields(n) for n in searcher.docs_for_query(wq.And(parts))]
         found.sort(key=lambda fields: fields["passage"])
-        if page is not None:
-            found = [f for f in found if f.get("page") == page]
+        if page is not None:  # the passages on that page, and one that runs on to it
+            found = [f for f in found if f.get("page") is not None and f["page"] <= page <= _last_page(f)]
         return [self._hit(0, 0.0, fields, set()) for fields in found]
 
     def _record(self, doc_id: str) -> DocumentInfo:
@@ -165,6 +165,15 @@ class Index:
         body_terms = {text for field, text in terms if field in (f"body_{lang}", f"section_{lang}", f"title_{lang}")}
         text = fields["text"]
         snippet = make_snippet(text, lang, body_terms, self.dictionary, runs) if terms and runs is not None else ""
+        page, label = fields.get("page"), fields.get("page_label", "")
+        page_range = None
+        breaks = tuple(tuple(b) for b in fields.get("breaks") or ())
+        if breaks:
+            last = breaks[-1]
+            page_range = ((page, label), (last[1], last[2]))
+            spans = matched_spans(text, lang, body_terms, self.dictionary, runs or ()) if terms else []
+            if spans:  # cite the page on which the first matched word stands
+                page, label = page_at(page, label, breaks, spans[0][0])
         return Hit(
             rank=rank,
             score=float(score),
@@ -173,13 +182,19 @@ class Index:
             lang=lang,
             date=fields.get("date", ""),
             section=fields.get("section", ""),
-            page=fields.get("page"),
-            page_label=fields.get("page_label", ""),
+            page=page,
+            page_label=label,
             passage=fields["passage"],
             snippet=snippet,
             text=text,
             source=record.source,
+            page_range=page_range,
         )
+
+
+def _last_page(fields: dict[str, Any]) -> int:
+    breaks = fields.get("breaks")
+    return int(breaks[-1][1]) if breaks and breaks[-1][1] is not None else int(fields["page"])
 
 
 def _search_counting_all(searcher: Any, query: Any, allowed: set[int], limit: int) -> Any:

@@ -35,7 +35,7 @@ from .readers import UnreadableFile
 
 # 2: compact postings (codec.py); title and source stored once per document
 # 3: the Han field (runs of characters anywhere), stop words indexed, French elisions dropped
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 META_FILE = "policy-search.json"
 DICTIONARY_FILE = "userdict.txt"
 
@@ -53,6 +53,7 @@ def make_schema(dictionary: tuple[str, ...]) -> Schema:
         "section": STORED(),
         "page": STORED(),
         "page_label": STORED(),
+        "breaks": STORED(),
         "text": STORED(),
         "source": STORED(),
         "meta": STORED(),
@@ -369,6 +370,7 @@ def _add_document(writer: Any, doc: Document, analysed: PassageFields, root: Pat
             page=passage.page,
             page_label=passage.page_label,
             text=passage.text,
+            **({"breaks": [list(b) for b in passage.breaks]} if passage.breaks else {}),
             **fields,  # title and source are the document record's, stored once
         )
     info = DocumentInfo(

@@ -71,12 +71,19 @@ class Paragraph:
 
     def page_at(self, offset: int) -> tuple[int | None, str]:
         """The page and printed label of the character at ``offset``."""
-        page, label = self.page, self.page_label
-        for start, break_page, break_label in self.breaks:
-            if start > offset:
-                break
-            page, label = break_page, break_label
-        return page, label
+        return page_at(self.page, self.page_label, self.breaks, offset)
+
+
+def page_at(
+    page: int | None, label: str, breaks: tuple[tuple[int, int | None, str], ...], offset: int
+) -> tuple[int | None, str]:
+    """The page and printed label of the character at ``offset`` of a text that starts on
+    ``page`` and runs on to a new page at each of ``breaks``."""
+    for start, break_page, break_label in breaks:
+        if start > offset:
+            break
+        page, label = break_page, break_label
+    return page, label
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ class Passage:
     page: int | None
     page_label: str
     lang: str
+    #: (character offset, page, page label) where the passage runs on to a new page
+    breaks: tuple[tuple[int, int | None, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,14 +131,26 @@ class DocumentInfo:
     root: str = ""
 
 
-def format_citation(title: str, section: str, page: int | None, page_label: str, passage: int) -> str:
-    """One line a person can paste: title, section, page, passage."""
+def format_citation(
+    title: str,
+    section: str,
+    page: int | None,
+    page_label: str,
+    passage: int,
+    last_page: int | None = None,
+    last_label: str = "",
+) -> str:
+    """One line a person can paste: title, section, page (``pp. 3-4`` when the passage runs on
+    to later pages), passage."""
     parts = [title or "(untitled)"]
     if title and (section == title or section.startswith(title + " > ")):
         section = section[len(title) :].removeprefix(" > ")  # the title is a heading too: say it once
     if section:
         parts.append(section)
-    if page is not None:
+    if page is not None and last_page is not None and last_page != page:
+        printed = f" (printed {page_label}-{last_label})" if page_label and last_label and page_label != str(page) else ""
+        parts.append(f"pp. {page}-{last_page}{printed}")
+    elif page is not None:
         printed = f" (printed {page_label})" if page_label and page_label != str(page) else ""
         parts.append(f"p. {page}{printed}")
     parts.append(f"passage {passage}")
@@ -153,10 +174,16 @@ class Hit:
     snippet: str
     text: str
     source: str
+    #: where the passage starts and ends, (page, printed label) each, when it runs across pages;
+    #: ``page`` is then the page of the first matched word
+    page_range: tuple[tuple[int | None, str], tuple[int | None, str]] | None = None
 
     @property
     def citation(self) -> str:
-        return format_citation(self.title, self.section, self.page, self.page_label, self.passage)
+        if self.page_range is None:
+            return format_citation(self.title, self.section, self.page, self.page_label, self.passage)
+        (first, first_label), (last, last_label) = self.page_range
+        return format_citation(self.title, self.section, first, first_label, self.passage, last, last_label)
 
     def to_dict(self) -> dict[str, object]:
         """The contract's fields, in the contract's order."""

@@ -81,5 +81,6 @@ def build_passages(paragraphs: Iterable[Paragraph], default_lang: str = "") -> l
         for offset, piece in split_text(para.text):
             page, label = para.page_at(offset)
             lang = detect_language(piece, default_lang)
-            passages.append(Passage(len(passages) + 1, piece, para.section, page, label, lang))
+            breaks = tuple((o - offset, p, lab) for o, p, lab in para.breaks if offset < o < offset + len(piece))
+            passages.append(Passage(len(passages) + 1, piece, para.section, page, label, lang, breaks))
     return passages
