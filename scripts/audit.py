@@ -3,6 +3,8 @@
     python scripts/audit.py recall                       # the bundled corpus, 2,400 spans
     python scripts/audit.py recall --corpus ../plans --spans 400 --json recall.json
     python scripts/audit.py recall --index indexes/default
+    python scripts/audit.py fidelity                     # the bundled corpus, per document
+    python scripts/audit.py fidelity ../plans --totals --json fidelity.json
 
 `recall` samples spans from the ingested passages (Chinese: 1 to 7 characters cut anywhere,
 across jieba's word boundaries too; English and French: 1 to 4 words as they stand in the text,
@@ -12,6 +14,12 @@ case, accents, full width, Traditional to Simplified one character at a time, wh
 Han characters) that every passage holding the span is found. It also counts contiguous-first
 violations: a passage that does not hold the span ranked above one that does, for unquoted spans
 of several words or characters. Exit status 1 when any span misses a passage.
+
+`fidelity` compares, page by page, what a reference extractor (poppler's pdftotext) or the source
+itself holds with the passages made of it: coverage, glued words, Han gaps, running headers left
+in passages, pages with text and no passage, headings per page (see scripts/fidelity.py). Exit
+status 1 when a PDF's coverage is below 99.5%, a page has text and no passage, or the glued-word
+rate reaches 0.1%.
 """
 
 from __future__ import annotations
@@ -283,7 +291,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     recall.add_argument("--seed", type=int, default=20261202)
     recall.add_argument("--examples", type=int, default=5, help="examples of each kind of failure to show")
     recall.add_argument("--json", type=Path, help="write the figures to this file")
+    fidelity = commands.add_parser("fidelity", help="does each page's text reach the passages, whole and clean?")
+    fidelity.add_argument("folders", nargs="*", type=Path, help="folders or files (default ./corpus)")
+    fidelity.add_argument("--totals", action="store_true", help="print only the totals of each folder")
+    fidelity.add_argument("--json", type=Path, help="write the figures to this file")
     args = parser.parse_args(argv)
+    if args.command == "fidelity":
+        return _fidelity(args.folders or [ROOT / "corpus"], args.totals, args.json)
 
     with tempfile.TemporaryDirectory(prefix="policy-search-audit-") as tmp:
         index_path = args.index
@@ -301,6 +315,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     complete = all(r["complete"] == r["spans"] for r in result["kinds"].values())  # type: ignore[attr-defined]
     return 0 if complete else 1
+
+
+def _fidelity(folders: list[Path], totals: bool, json_path: Path | None) -> int:
+    from fidelity import audit_file, documents
+    from fidelity import table as fidelity_table
+
+    everything = []
+    for folder in folders:
+        reports = [audit_file(path, folder if folder.is_dir() else folder.parent) for path in documents(folder)]
+        print(f"{folder}:")
+        print(fidelity_table(reports, per_document=not totals))
+        everything += reports
+    if json_path:
+        rows = [
+            {
+                "document": r.name, "reference": r.reference, "pages": r.pages, "coverage": r.coverage,
+                "glued_rate": r.glued_rate, "han_gaps": r.han_gaps, "repeated_lines_left": r.repeated_left,
+                "empty_pages": r.empty_pages, "headings": r.headings, "error": r.error,
+                "most_missing": r.missing.most_common(10),
+            }
+            for r in everything
+        ]
+        json_path.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    pdfs = [r for r in everything if r.reference == "pdftotext"]
+    words = sum(r.passage_words for r in everything)
+    failed = (
+        any(r.coverage < 0.995 for r in pdfs)
+        or any(r.empty_pages for r in everything)
+        or (words and sum(r.glued for r in everything) / words >= 0.001)
+    )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

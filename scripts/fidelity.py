@@ -1,0 +1,212 @@
+"""The fidelity audit: does the text of each page reach the passages, whole and clean?
+
+Per page, the reference is what an independent extractor reads there (poppler's ``pdftotext``
+for PDFs, when it is installed) or the source's own text (text and Markdown files as they are;
+web pages and office files as their reader hands them over, so the audit measures what the
+later stages lose). The passages are split at their page breaks so that each page's share is
+compared with that page's reference. Measured:
+
+- coverage: the share of the reference's words (Latin words, numbers, each Han character) that
+  reach a passage, its section path or the title, counted as multisets; lines the reference
+  repeats on three pages or more (running headers and footers) and printed page numbers are
+  not counted, since leaving them out is the point;
+- glued words: passage words that the reference has as two words (``ofthe``), per passage word;
+- Han gaps: spaces between two Han characters in passages that the reference does not have;
+- repeated lines: reference header/footer lines that still stand inside passages;
+- empty pages: pages whose reference has words but which no passage covers and no warning names;
+- headings: section-path entries opened per page.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policy_search.document import SUFFIXES, content_hash, document_from_source
+from policy_search.model import Document, Source
+from policy_search.readers import UnreadableFile, read_source, real_suffix
+
+HAN = "\u3400-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{HAN}]|[^\W\d_{HAN}]+|\d+")
+_LATIN_WORD = re.compile(rf"[^\W\d_{HAN}]+")
+_HAN_GAP = re.compile(rf"[{HAN}] +[{HAN}]")
+_HYPHEN_BREAK = re.compile(r"([^\W\d_]+)-\s*\n\s*([^\W\d_]+)")
+_PAGE_NUMBER = re.compile(r"^\s*[-–—]?\s*(?:\d{1,5}|[ivxlcdm]{1,7})\s*[-–—]?\s*$", re.IGNORECASE)
+MIN_PAGE_TOKENS = 20  # a page with fewer reference words than this may rightly give no passage
+REPEATED_ON = 3  # a line on this many pages or more is a running header or footer
+
+
+@dataclass
+class DocumentFidelity:
+    name: str
+    reference: str  # what the reference was: pdftotext, source
+    pages: int = 0
+    tokens: int = 0
+    covered: int = 0
+    passage_words: int = 0
+    glued: int = 0
+    han_gaps: int = 0
+    repeated_left: int = 0
+    empty_pages: list[int] = field(default_factory=list)
+    headings: int = 0
+    error: str = ""
+    missing: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def coverage(self) -> float:
+        return self.covered / self.tokens if self.tokens else 1.0
+
+    @property
+    def glued_rate(self) -> float:
+        return self.glued / self.passage_words if self.passage_words else 0.0
+
+
+def pdftotext_pages(path: Path) -> list[str] | None:
+    """The pages of a PDF as poppler's pdftotext reads them, or None without poppler."""
+    program = shutil.which("pdftotext")
+    if program is None:
+        return None
+    done = subprocess.run([program, "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=600, check=False)
+    if done.returncode != 0:
+        return None
+    pages = done.stdout.decode("utf-8", "replace").split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def reference_pages(path: Path, source: Source) -> tuple[str, dict[int | None, str]]:
+    """What the reference reads on each page (None: a source without pages) and its name."""
+    if real_suffix(path, path.read_bytes()[:8192]) == ".pdf":
+        pages = pdftotext_pages(path)
+        if pages is not None:
+            return "pdftotext", {number: text for number, text in enumerate(pages, start=1)}
+    if source.blocks:
+        joined: dict[int | None, list[str]] = {}
+        for block in source.blocks:
+            joined.setdefault(block.page, []).append(block.text)
+        return "source", {page: "\n".join(texts) for page, texts in joined.items()}
+    return "source", {page.number: "\n".join(page.lines) for page in source.pages}
+
+
+def tokens(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _TOKEN.findall(_HYPHEN_BREAK.sub(r"\1\2", text))
+
+
+def _repeated_lines(pages: dict[int | None, str]) -> set[str]:
+    seen: Counter[str] = Counter()
+    for text in pages.values():
+        seen.update({line.strip() for line in text.split("\n") if len(line.strip()) > 1})
+    return {line for line, count in seen.items() if count >= REPEATED_ON} if len(pages) >= REPEATED_ON else set()
+
+
+def _page_texts(doc: Document) -> dict[int | None, list[str]]:
+    """Each page's share of the passages (split at their page breaks), with their headings."""
+    shares: dict[int | None, list[str]] = {}
+    opened: set[str] = set()
+    for passage in doc.passages:
+        cuts = [(0, passage.page), *((offset, page) for offset, page, _ in passage.breaks)]
+        for k, (start, page) in enumerate(cuts):
+            end = cuts[k + 1][0] if k + 1 < len(cuts) else len(passage.text)
+            shares.setdefault(page, []).append(passage.text[start:end])
+        for heading in passage.section:
+            if heading not in opened:
+                opened.add(heading)
+                shares.setdefault(passage.page, []).append(heading)
+    return shares
+
+
+def audit_file(path: Path, root: Path) -> DocumentFidelity:
+    name = str(path.relative_to(root)) if path != root else path.name
+    try:
+        data = path.read_bytes()
+        source = read_source(path, data)
+        doc = document_from_source(source, path, root, content_hash(data))
+    except UnreadableFile as exc:
+        return DocumentFidelity(name, "", error=str(exc).removeprefix(f"{path}: "))
+    kind, pages = reference_pages(path, source)
+    report = DocumentFidelity(name, kind, pages=len(pages))
+    repeated = _repeated_lines(pages)
+    shares = _page_texts(doc)
+    no_pages = set(pages) == {None} or any(p is None for p in shares)
+    warned = " ".join(doc.warnings)
+    reference_words: set[str] = set()
+    for page, text in pages.items():
+        counted = [line for line in text.split("\n") if line.strip() not in repeated and not _PAGE_NUMBER.match(line)]
+        wanted = Counter(tokens("\n".join(counted)))
+        reference_words.update(wanted)
+        if no_pages:
+            continue
+        got = Counter(tokens("\n".join(shares.get(page, []) + ([doc.title] if page == 1 else []))))
+        report.tokens += sum(wanted.values())
+        report.covered += sum(min(n, got[t]) for t, n in wanted.items())
+        report.missing.update({t: n - got[t] for t, n in wanted.items() if n > got[t]})
+        if sum(wanted.values()) >= MIN_PAGE_TOKENS and not shares.get(page) and not re.search(rf"\b{page}\b", warned):
+            report.empty_pages.append(page)  # type: ignore[arg-type]
+    if no_pages:  # a source without pages: the document as one page
+        wanted = Counter(t for text in pages.values() for t in tokens(text))
+        got = Counter(tokens("\n".join([doc.title, *(s for texts in shares.values() for s in texts)])))
+        report.tokens = sum(wanted.values())
+        report.covered = sum(min(n, got[t]) for t, n in wanted.items())
+        report.missing.update({t: n - got[t] for t, n in wanted.items() if n > got[t]})
+    reference_text = "\n".join(pages.values())
+    for passage in doc.passages:
+        words = _LATIN_WORD.findall(unicodedata.normalize("NFKC", passage.text).casefold())
+        report.passage_words += len(words)
+        report.glued += sum(1 for w in words if w not in reference_words and _splits(w, reference_words))
+        report.han_gaps += sum(1 for gap in _HAN_GAP.findall(passage.text) if gap not in reference_text)
+        report.repeated_left += sum(1 for line in repeated if len(line) >= 8 and line in passage.text)
+    report.headings = len({h for p in doc.passages for h in p.section})
+    return report
+
+
+def _splits(word: str, vocabulary: set[str]) -> bool:
+    """Whether a word is two reference words run together (``ofthe``, ``thelevel``)."""
+    if len(word) < 4:
+        return False
+    return any(word[:k] in vocabulary and word[k:] in vocabulary for k in range(1, len(word)))
+
+
+def documents(folder: Path) -> Iterable[Path]:
+    notes = {"readme.md", "sources.md", "source.md"}
+    for path in sorted(folder.rglob("*") if folder.is_dir() else [folder]):
+        hidden = any(part.startswith(".") for part in path.relative_to(folder).parts) if folder.is_dir() else False
+        if path.is_file() and path.suffix.lower() in SUFFIXES and not hidden and path.name.lower() not in notes:
+            yield path
+
+
+def table(reports: list[DocumentFidelity], per_document: bool = True) -> str:
+    lines = []
+    header = f"{'document':60} {'ref':9} {'pages':>5} {'coverage':>9} {'glued':>7} {'hangap':>6} {'hdrs':>5} {'empty':>5} {'head/p':>6}"
+    if per_document:
+        lines.append(header)
+        for r in reports:
+            if r.error:
+                lines.append(f"{r.name[-60:]:60} {'error':9} {r.error[:80]}")
+                continue
+            per_page = r.headings / r.pages if r.pages else 0.0
+            lines.append(
+                f"{r.name[-60:]:60} {r.reference:9} {r.pages:5} {r.coverage:9.2%} {r.glued_rate:7.2%} {r.han_gaps:6} "
+                f"{r.repeated_left:5} {len(r.empty_pages):5} {per_page:6.1f}"
+            )
+    good = [r for r in reports if not r.error]
+    tokens_all = sum(r.tokens for r in good)
+    covered = sum(r.covered for r in good)
+    words = sum(r.passage_words for r in good)
+    glued = sum(r.glued for r in good)
+    pdfs = [r for r in good if r.reference == "pdftotext"]
+    worst = min(pdfs, key=lambda r: r.coverage) if pdfs else None
+    lines.append(
+        f"total: {len(reports)} files ({len(reports) - len(good)} unreadable), {sum(r.pages for r in good)} pages; "
+        f"coverage {covered / tokens_all if tokens_all else 1:.2%} of {tokens_all:,} words; "
+        f"glued {glued / words if words else 0:.3%} of {words:,} passage words; "
+        f"Han gaps {sum(r.han_gaps for r in good)}; repeated lines left {sum(r.repeated_left for r in good)}; "
+        f"empty pages {sum(len(r.empty_pages) for r in good)}"
+        + (f"; lowest PDF coverage {worst.coverage:.2%} ({worst.name})" if worst else "")
+    )
+    return "\n".join(lines)
