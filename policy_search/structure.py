@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .headings import (
     ARTICLE,
@@ -58,6 +58,9 @@ class _Heading:
     text: str
     rank: int
     article: bool = False
+    #: where the heading stands, for when it turns out to be a list item of an article
+    page: int | None = None
+    label: str = ""
 
 
 @dataclass
@@ -115,7 +118,7 @@ def structure_blocks(blocks: tuple[Block, ...], title: str) -> tuple[str, list[P
             rule = None
         if block.level or rule is not None:
             rank = rule.rank if rule else _MD_RANKS[block.level]
-            events.append(_Heading(block.text, rank, bool(rule and rule.article)))
+            events.append(_Heading(block.text, rank, bool(rule and rule.article), block.page, block.page_label))
         else:
             # no gaps to close: a space between Han characters here is the author's (主题词: 经济管理 考察)
             events.append(Paragraph(block.text, (), block.page, block.page_label))
@@ -217,7 +220,7 @@ def _paragraphs(lines: list[_Line], vocabulary: set[str]) -> list[_Heading | Par
         if heading is not None:
             events.extend(_flush(para, web_text))
             para, gap = None, False
-            events.append(heading)
+            events.append(replace(heading, page=line.page, label=line.label))
             i = after
             continue
         if _MD_UNDERLINE.match(line.text):
@@ -336,7 +339,7 @@ def _flush(para: _Para | None, web_text: bool) -> list[_Heading | Paragraph]:
         return []
     text = _close_han_gaps(para.text)
     if web_text and _is_subheading(para):
-        return [_Heading(text, LEVEL2)]
+        return [_Heading(text, LEVEL2, page=para.page, label=para.label)]
     return [Paragraph(text, (), para.page, para.label, breaks=tuple(para.breaks or ()))]
 
 
@@ -364,7 +367,11 @@ def _close_han_gaps(text: str) -> str:
 
 
 def _assign_sections(events: list[_Heading | Paragraph]) -> list[Paragraph]:
-    """Walk headings and paragraphs in order, giving each paragraph its section path."""
+    """Walk headings and paragraphs in order, giving each paragraph its section path.
+
+    Inside an article, numbered lines (一、, (1), (a)) are the article's list items, not
+    headings: they stay in its text, and the next article is not nested under them.
+    """
     stack: list[_Heading] = []
     group: int | None = None
     groups = 0
@@ -381,11 +388,19 @@ def _assign_sections(events: list[_Heading | Paragraph]) -> list[Paragraph]:
         else:
             group = None
 
+    def list_item(heading: _Heading | None) -> bool:
+        return heading is not None and bool(stack) and stack[-1].article and not heading.article and heading.rank > SUBSECTION
+
     for event in events:
         if isinstance(event, _Heading):
-            open_heading(event)
-            continue
-        for heading, body, offset in _run_in(event.text):
+            if not list_item(event):
+                open_heading(event)
+                continue
+            event = Paragraph(event.text, (), event.page, event.label)
+        pieces = _run_in(event.text)
+        if all(heading is None or list_item(heading) for heading, _, _ in pieces):
+            pieces = [(None, event.text, 0)]
+        for heading, body, offset in pieces:
             if heading is not None:
                 open_heading(heading)
             if body:

@@ -120,3 +120,19 @@ def test_every_bundled_passage_is_readable_sized() -> None:
         doc = parse(str(path.relative_to(CORPUS)))
         assert max(len(p.text) for p in doc.passages) <= 1200, path
         assert [p.ordinal for p in doc.passages] == list(range(1, len(doc.passages) + 1))
+
+
+def test_list_items_of_an_article_stay_in_it_and_do_not_enclose_later_articles() -> None:
+    doc = parse("taiwan-laws/zh/D0090031.txt")
+    second = passage_with(doc, "本署掌理下列事項：")
+    assert second.section == ("第 2 條",)
+    assert "\n一、海洋權益維護之規劃、督導及執行。" in second.text and second.text.endswith("十、其他海岸巡防事項。")
+    third = passage_with(doc, "本署置署長一人")
+    assert third.section == ("第 3 條",)  # not under the last item of Article 2
+    assert all(len(p.section) == 1 and p.section[0].startswith("第") for p in doc.passages)
+
+
+def test_run_in_items_of_an_english_article_stay_in_it() -> None:
+    doc = parse("taiwan-laws/en/A0000002.txt")
+    assert all(p.section and p.section[-1].startswith("Article") for p in doc.passages if "Article" in " ".join(p.section))
+    assert not any(s.startswith(("(", "1.", "2.")) for p in doc.passages for s in p.section)
