@@ -423,9 +423,14 @@ def _run_in(text: str) -> list[tuple[_Heading | None, str, int]]:
     result: list[tuple[_Heading | None, str, int]] = []
     if cuts[0][0] > 0:
         result.append((None, text[: cuts[0][0]].strip(), 0))
-    for k, (_start, body_start, heading) in enumerate(cuts):
+    for k, (start, body_start, heading) in enumerate(cuts):
         end = cuts[k + 1][0] if k + 1 < len(cuts) else len(text)
         body = text[body_start:end]
+        if heading.rank == ITEM and not body.strip():
+            # a numbered sentence with nothing after it is an item of a list, not a heading
+            # ("(6) In the Operating Procedures chapter, add the information in figure 5 ...")
+            result.append((None, text[start:end].strip(), start))
+            continue
         offset = body_start + len(body) - len(body.lstrip())
         result.append((heading, body.strip(), offset))
     return result

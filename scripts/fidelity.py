@@ -131,15 +131,15 @@ def audit_file(path: Path, root: Path) -> DocumentFidelity:
         return DocumentFidelity(name, "", error=str(exc).removeprefix(f"{path}: "))
     kind, pages = reference_pages(path, source)
     report = DocumentFidelity(name, kind, pages=len(pages))
-    repeated = _repeated_lines(pages)
+    # running headers and footers are a printed page's; a Word file's repeated lines are its text
+    repeated = _repeated_lines(pages) if kind == "pdftotext" or source.pages else set()
     shares = _page_texts(doc)
     no_pages = set(pages) == {None} or any(p is None for p in shares)
     warned = " ".join(doc.warnings)
-    reference_words: set[str] = set()
+    reference_words = {t for text in pages.values() for t in tokens(text)}
     for page, text in pages.items():
         counted = [line for line in text.split("\n") if line.strip() not in repeated and not _PAGE_NUMBER.match(line)]
         wanted = Counter(tokens("\n".join(counted)))
-        reference_words.update(wanted)
         if no_pages:
             continue
         got = Counter(tokens("\n".join(shares.get(page, []) + ([doc.title] if page == 1 else []))))

@@ -17,7 +17,8 @@ import pytest
 from policy_search import ingest
 from policy_search.document import parse_document
 from policy_search.readers import UnreadableFile, office
-from tests.conftest import DATA, passage_with
+
+from .conftest import DATA, passage_with
 
 WEB = DATA / "office-and-web"
 

@@ -15,7 +15,7 @@ from policy_search.document import parse_document
 from policy_search.model import Document, Passage
 from policy_search.readers import READERS
 
-from .conftest import CORPUS
+from .conftest import CORPUS, DATA
 from .pdfmaker import PageSpec, build_pdf
 
 PDFS = CORPUS / "pdf"
@@ -288,3 +288,31 @@ def test_unchanged_pdfs_are_not_parsed_again(tmp_path: Path, monkeypatch: pytest
     copied = ingest([corpus], index_dir, jobs=1)
     assert (copied.new, len(calls)) == (1, 2)  # same bytes under another name: cached too
     assert api.open_index(index_dir).search('"séance est levée"', doc="copy-of-pv").total == 1
+
+
+def test_word_spaces_narrower_than_three_points_are_kept() -> None:
+    # justified text whose glyphs are placed one by one: spaces from gaps relative to the type size
+    doc = parse_document(DATA / "pdf" / "unst-fr_olap.pdf", DATA)
+    passage = passage_with(doc, "Nous rappelons notre cadre dans les sections 3 et 4, en ajoutant les propriétés")
+    assert passage.page == 2 and passage.lang == "fr"
+    # a ruled table in 5-point type: its cells keep their word spaces too
+    table = parse_document(DATA / "pdf" / "senate-expenditures.pdf", DATA)
+    row = passage_with(table, "STAFF TRANSPORTATION 920.68 AIRFARE FOR E JOHNSON KANSAS CITY TO WASHINGTON DC AND RETURN")
+    assert row.page == 1
+    words = " ".join(p.text for p in table.passages).split()
+    assert not [w for w in words if w.isalpha() and len(w) > 15]  # no STAFFTRANSPORTATION
+
+
+def test_a_numbered_sentence_alone_is_a_list_item_not_a_heading() -> None:
+    # pages 11 and 12 of the rule hold only such items and a figure: they were left without a passage
+    doc = parse("federal-register-2020-17221.pdf")
+    item = passage_with(doc, "(6) In the Operating Procedures chapter, add the information in figure 5")
+    assert item.page == 11 and item.text.endswith("to paragraph (h)(6) of this AD.")
+    assert not any(s.startswith("(2) In the Operating") for p in doc.passages for s in p.section)
+    assert {p.page for p in doc.passages} >= set(range(1, 16)) - {8}  # page 8 is images only
+
+
+def test_small_capitals_run_in_label_does_not_split_its_paragraph() -> None:
+    doc = parse("federal-register-2020-17221.pdf")
+    contact = passage_with(doc, "FOR FURTHER INFORMATION CONTACT: Ian Won, Manager, Seattle ACO Branch")
+    assert contact.page == 1

@@ -21,10 +21,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..model import Page, Source
+from .fields import clean_title
 from .text import PAGE_MARKER_ZH, PRINTED_NUMBER
 
 #: Bumped whenever what this reader yields for the same bytes changes (keys the PDF cache).
-PDF_READER_VERSION = 1
+PDF_READER_VERSION = 2
+#: the narrowest gap between two words, as a share of the type size (poppler's pdftotext uses 0.1)
+_WORD_GAP = 0.1
 
 _GARBLED = re.compile(r"\(cid:\d+\)|[\ufffd\ue000-\uf8ff]")
 _GARBLED_SHARE = 0.1  # a page with more unreadable glyphs than this is reported, not indexed
@@ -60,6 +63,8 @@ class _Line:
     paragraph_start: bool = False
     gap: float = 0.0  # space above the line, from the line before it in its column
     bold: bool = False  # every word set in a bold face
+    #: every font size on the line (a run-in label in small capitals shares a line with the body)
+    sizes: frozenset[float] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,8 @@ def read_pdf(data: bytes, password: str = "") -> Source:
             raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
     if not pages:
         raise PdfError("the PDF has no pages")
-    return replace(_assemble(pages, printed, _clean_title(metadata_title)), date=metadata_date)
+    title = _clean_title(metadata_title) or _first_page_title(pages, body_size)
+    return replace(_assemble(pages, printed, title), date=metadata_date)
 
 
 def _reason(exc: Exception) -> str:
@@ -198,7 +204,13 @@ def _page_text(page: Any, number: int) -> _PageText:
         return _PageText(number, (), (), 0, images, garbled=False)  # a scan with a few stray characters is one
     tables = _tables(upright)
     words = []
-    for word in upright.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False, use_text_flow=False):
+    # a word ends where the gap to the next glyph is wider than a share of the type size, not
+    # than a fixed 3 points: in small or tightly justified type word spaces are narrower than that
+    words_found = upright.extract_words(
+        extra_attrs=["size", "fontname"], keep_blank_chars=False, use_text_flow=False,
+        x_tolerance=_WORD_GAP * 12, x_tolerance_ratio=_WORD_GAP,
+    )
+    for word in words_found:
         text = _GARBLED.sub("", word["text"])
         if text.strip() and not any(_inside(word, box) for box, _ in tables):
             words.append({**word, "text": text})
@@ -210,7 +222,8 @@ def _tables(page: Any) -> list[tuple[tuple[float, float, float, float], tuple[_L
     with the cells joined by " | "."""
     found = []
     for table in page.find_tables():
-        rows = [[cell for cell in (" ".join(_GARBLED.sub("", c or "").split()) for c in row) if cell] for row in table.extract()]
+        cells = table.extract(x_tolerance=_WORD_GAP * 12, x_tolerance_ratio=_WORD_GAP)
+        rows = [[cell for cell in (" ".join(_GARBLED.sub("", c or "").split()) for c in row) if cell] for row in cells]
         rows = [row for row in rows if row]
         if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
             x0, top, x1, bottom = table.bbox
@@ -300,7 +313,7 @@ def _line(words: list[dict[str, Any]]) -> _Line:
     for before, word in itertools.pairwise(words):
         # beside Han characters a narrow gap is typesetting (第 20 年 is printed 第20年)
         han = _HAN.match(word["text"]) or _HAN.match(before["text"][-1])
-        space = word["x0"] - before["x1"] > (0.5 if han else 0.15) * word["size"]
+        space = word["x0"] - before["x1"] > (0.5 if han else _WORD_GAP) * word["size"]
         text += (" " if space else "") + word["text"]
     return _Line(
         text=text,
@@ -310,6 +323,7 @@ def _line(words: list[dict[str, Any]]) -> _Line:
         bottom=max(w["bottom"] for w in words),
         size=sizes.most_common(1)[0][0],
         bold=all(_BOLD.search(w["fontname"]) for w in words),
+        sizes=frozenset(sizes),
     )
 
 
@@ -395,7 +409,10 @@ def _mark_paragraphs(lines: list[_Line], body_size: float) -> list[_Line]:
         gap = line.top - prev.bottom
         size = line.size or body_size
         indented = line.x0 - left > 0.9 * size and prev.x1 > right - 3 * size and prev.x0 - left < 0.5 * size
-        starts = gap > max(usual * 1.6, usual + 0.4 * size) or indented or abs(line.size - prev.size) > 0.6
+        # a change of type size starts a paragraph (a heading, then its body) unless the line
+        # before already had the new size in it (FOR FURTHER INFORMATION CONTACT: Ian / Won, ...)
+        resized = abs(line.size - prev.size) > 0.6 and not any(abs(line.size - s) <= 0.6 for s in prev.sizes)
+        starts = gap > max(usual * 1.6, usual + 0.4 * size) or indented or resized
         marked.append(replace(line, paragraph_start=starts, gap=gap))
     return marked
 
@@ -535,8 +552,36 @@ def _pdf_date(value: Any) -> str:
 
 
 def _clean_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = clean_title(title)
     return "" if not title or _JUNK_TITLE.search(title) or len(title) > 200 else title
+
+
+def _first_page_title(pages: list[_PageText], body_size: float) -> str:
+    """The title a first page shows: its lines in the largest type, when larger than the body.
+
+    Running headers are still among these lines, so a title that the later pages repeat as
+    their header (a paper's, a report's) is found on the page where it stands in large type.
+    """
+    first = next((page for page in pages if page.lines and not page.garbled), None)
+    if first is None or not body_size:
+        return ""
+    large = [line for line in first.lines if line.size >= 1.2 * body_size and line.text.strip()]
+    if not large:
+        return ""
+    largest = max(line.size for line in large)
+    run: list[str] = []
+    for line in first.lines:
+        if run and line.paragraph_start:
+            break  # the title is one paragraph, however many lines it wraps to
+        if abs(line.size - largest) < 0.5 and line.text.strip():
+            run.append(line.text.strip())
+        elif run:
+            break
+    joined = ""
+    for text in run[:3]:
+        glue = "" if joined and _HAN.match(joined[-1]) and _HAN.match(text[0]) else " "
+        joined = (joined + glue + text).strip()
+    return _clean_title(joined)
 
 
 # --- lines as text --------------------------------------------------------------------------
