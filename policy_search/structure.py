@@ -200,6 +200,37 @@ def _is_heading_title(text: str) -> bool:
     )
 
 
+_TOC_TITLE = re.compile(r"^(?:目\s*[录錄次]|contents|table of contents|table des matières|sommaire)$", re.IGNORECASE)
+# an entry of a table of contents: a title, dot leaders, a page ("一、2015年工作回顾. . . . 1", "Purpose ..... 1-1")
+_TOC_ENTRY = re.compile(r"^\S.*?\s*(?:[.·•…‧_]\s*){3,}\s*(?:\d{1,4}(?:[-–]\d{1,4})?|[ivxlcdm]{1,6})$", re.IGNORECASE)
+
+
+def _toc_end(lines: list[_Line], start: int) -> int:
+    """Where a table of contents that starts at ``lines[start]`` ends (``start`` if none does).
+
+    A table of contents is a title line (目录, Contents, Sommaire) followed by entries, or a run
+    of three entries with dot leaders and page numbers. Its entries repeat the headings: read as
+    headings, they would put the body that follows under the last entry.
+    """
+    titled = bool(_TOC_TITLE.match(lines[start].text.strip()))
+    end = start + 1 if titled else start
+    entries = 0
+    while end < len(lines):
+        text = lines[end].text.strip()
+        if not text:
+            end += 1
+            continue
+        leader = bool(_TOC_ENTRY.match(text))
+        listed = titled and (match_line(text) is not None or _is_heading_title(text) and len(text) <= 60)
+        if not (leader or listed):
+            break
+        entries += 1
+        end += 1
+    while end > start and not lines[end - 1].text:
+        end -= 1
+    return end if entries >= (1 if titled else 3) else start
+
+
 def _paragraphs(lines: list[_Line], vocabulary: set[str]) -> list[_Heading | Paragraph]:
     """Reflow lines into paragraphs and headings, in reading order."""
     widths = _block_widths(lines)
@@ -215,6 +246,14 @@ def _paragraphs(lines: list[_Line], vocabulary: set[str]) -> list[_Heading | Par
         if not line.text:
             gap = True
             i += 1
+            continue
+        toc_end = _toc_end(lines, i) if not _mid_sentence(para, gap, line) else i
+        if toc_end > i:  # a table of contents: one passage of its entries, no headings
+            events.extend(_flush(para, web_text))
+            para, gap = None, False
+            entries = [entry.text.strip() for entry in lines[i:toc_end] if entry.text]
+            events.append(Paragraph("\n".join(entries), (), line.page, line.label))
+            i = toc_end
             continue
         heading, after = _heading_of(lines, i) if not _mid_sentence(para, gap, line) else (None, i)
         if heading is not None:
@@ -376,12 +415,21 @@ def _assign_sections(events: list[_Heading | Paragraph]) -> list[Paragraph]:
     group: int | None = None
     groups = 0
     result: list[Paragraph] = []
+    # headings that no paragraph has stood under yet: one closed so is kept as a passage of its
+    # own (an agenda item with no text, a heading followed at once by its sibling), not lost
+    bare: set[int] = set()
+
+    def close(heading: _Heading) -> None:
+        if id(heading) in bare:
+            bare.discard(id(heading))
+            result.append(Paragraph(heading.text, tuple(h.text for h in stack), heading.page, heading.label, group))
 
     def open_heading(heading: _Heading) -> None:
         nonlocal group, groups
         while stack and stack[-1].rank >= heading.rank:
-            stack.pop()
+            close(stack.pop())
         stack.append(heading)
+        bare.add(id(heading))
         if heading.article:
             groups += 1
             group = groups
@@ -408,6 +456,9 @@ def _assign_sections(events: list[_Heading | Paragraph]) -> list[Paragraph]:
                 breaks = tuple((o - offset, p, lab) for o, p, lab in event.breaks if o > offset)
                 path = tuple(h.text for h in stack)
                 result.append(Paragraph(body, path, page, label, group, breaks))
+                bare.difference_update(id(h) for h in stack)
+    while stack:
+        close(stack.pop())
     return result
 
 

@@ -121,7 +121,7 @@ def test_no_running_header_footer_or_page_number_in_passages(name: str) -> None:
 
 def test_search_cites_the_physical_and_the_printed_page(index: api.Index) -> None:
     hit = index.search('"airspeed disagree alert"', doc="pdf/*").hits[0]
-    assert hit.citation == "Proposed Rules, Background, p. 2 (printed 47699), passage 29"
+    assert hit.citation == "Proposed Rules, Background, p. 2 (printed 47699), passage 34"
 
 
 def test_show_page(corpus_index: Path) -> None:
@@ -316,3 +316,15 @@ def test_small_capitals_run_in_label_does_not_split_its_paragraph() -> None:
     doc = parse("federal-register-2020-17221.pdf")
     contact = passage_with(doc, "FOR FURTHER INFORMATION CONTACT: Ian Won, Manager, Seattle ACO Branch")
     assert contact.page == 1
+
+
+def test_body_text_in_a_large_type_is_not_a_heading_and_bare_headings_stay_text() -> None:
+    doc = parse_document(DATA / "pdf" / "cupertino_usd_4-6-16.pdf", DATA)
+    sections = {s for p in doc.passages for s in p.section}
+    # sentences set in the agenda's larger type ran on as headings, and their words were lost
+    assert not [s for s in sections if re.search(r"[a-z][.;] [A-Z]", s) or s.split()[-1] in ("and", "the", "of", "on")]
+    body = passage_with(doc, "The public may address the Board on any agenda item and any item not on the agenda.")
+    assert body.section[-1] == "2. PUBLIC COMMENT – ITEMS ON THE AGENDA"
+    # an agenda item with nothing under it is a passage of its own, not a heading that vanishes
+    assert passage_with(doc, "1. CALL TO ORDER/FLAG SALUTE").text == "1. CALL TO ORDER/FLAG SALUTE"
+    assert passage_with(doc, "6. ADJOURNMENT").page == 1

@@ -136,3 +136,16 @@ def test_run_in_items_of_an_english_article_stay_in_it() -> None:
     doc = parse("taiwan-laws/en/A0000002.txt")
     assert all(p.section and p.section[-1].startswith("Article") for p in doc.passages if "Article" in " ".join(p.section))
     assert not any(s.startswith(("(", "1.", "2.")) for p in doc.passages for s in p.section)
+
+
+def test_a_table_of_contents_is_one_passage_and_not_the_headings_of_the_body() -> None:
+    from policy_search.document import parse_document
+
+    from .conftest import DATA
+
+    doc = parse_document(DATA / "work-reports" / "1955政府工作报告_李富春-开头.txt", DATA)
+    toc = passage_with(doc, "一、国家在过渡时期的总任务")
+    assert toc.text.startswith("目录\n一、国家在过渡时期的总任务\n二、第一个五年计划概要") and toc.section == ()
+    assert toc.text.endswith("四、为完成和超额完成第一个五年计划而奋斗")
+    opening = passage_with(doc, "各位代表")
+    assert opening.section == ()  # not under the last entry, 四、为完成和超额完成第一个五年计划而奋斗

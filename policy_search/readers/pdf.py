@@ -598,6 +598,40 @@ def _heading_marks(lines: list[_Line]) -> dict[float, str]:
     return {size: "#" * min(rank, 3) + " " for rank, size in enumerate(larger, start=1)}
 
 
+_INNER_SENTENCE_END = re.compile(r"[.!?;](?=\s+[A-ZÀ-Ý])|[。！？；](?=.)")
+# words a title does not end on: the sentence goes on to the next line
+_RUNS_ON = frozenset(
+    "a an and as at by for from in into of on or the to with that which who whose "
+    "à au aux de des du en et la le les ou par pour sur un une".split()
+)
+
+
+def _reads_as_body(text: str) -> bool:
+    """Whether a line in a larger type is running text, not a heading: it goes on after a
+    sentence ends, starts in lower case (the middle of a sentence) or is too long for a title."""
+    text = text.strip()
+    words = len(text.split())
+    last = text.split()[-1] if words else ""
+    return (
+        bool(_INNER_SENTENCE_END.search(text))
+        or text[:1].islower()
+        or words > 24
+        or len(_HAN.findall(text)) > 80
+        or text.endswith(",")
+        or last in _RUNS_ON
+    )
+
+
+def _with_next_line(lines: list[_Line], k: int) -> str:
+    """A line's text, and the next line's when it goes on from it in the same type (a heading
+    set on two lines, "Instructions for" / "Form 1040NR", is judged whole)."""
+    text = lines[k].text.strip()
+    words = text.split()
+    if k + 1 < len(lines) and words and (words[-1] in _RUNS_ON or text.endswith(",")) and lines[k + 1].size == lines[k].size:
+        return text + " " + lines[k + 1].text.strip()
+    return text
+
+
 def _is_bold_heading(line: _Line, previous: _Line | None) -> bool:
     """A bold line that starts a paragraph (or goes on with a bold heading) and reads as a title."""
     return (
@@ -613,8 +647,10 @@ def _as_text(lines: list[_Line], marks: dict[float, str]) -> tuple[str, ...]:
     """The page's lines as text: blank lines between paragraphs, headings marked by size."""
     out: list[str] = []
     previous: _Line | None = None  # the heading line just written
-    for line in lines:
+    for k, line in enumerate(lines):
         mark = marks.get(line.size, "") if len(line.text) <= 150 and re.search(r"[^\W\d_]", line.text) else ""
+        if mark and _reads_as_body(_with_next_line(lines, k)):
+            mark = ""
         if not mark and _is_bold_heading(line, previous):
             mark = _BOLD_MARK
         if mark:
