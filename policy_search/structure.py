@@ -111,8 +111,17 @@ def structure_blocks(blocks: tuple[Block, ...], title: str) -> tuple[str, list[P
     one, so numbered headings nest the same way in every format.
     """
     marked = any(block.level for block in blocks)
+    # a table of contents is told as in text: its entries, up to the first marked heading
+    as_lines = [_Line("" if b.level else b.text, b.page, b.page_label, False) for b in blocks]
     events: list[_Heading | Paragraph] = []
-    for block in blocks:
+    toc_end = 0
+    for index, block in enumerate(blocks):
+        if index < toc_end:
+            continue
+        if not block.level and "\n" not in block.text and (toc_end := _toc_end(as_lines, index)) > index:
+            entries = "\n".join(b.text for b in blocks[index:toc_end] if not b.level)
+            events.append(Paragraph(entries, (), block.page, block.page_label))
+            continue
         rule = match_line(block.text) if "\n" not in block.text else None
         if marked and rule is not None and not block.level and not rule.article:
             rule = None
@@ -209,26 +218,27 @@ def _toc_end(lines: list[_Line], start: int) -> int:
     """Where a table of contents that starts at ``lines[start]`` ends (``start`` if none does).
 
     A table of contents is a title line (目录, Contents, Sommaire) followed by entries, or a run
-    of three entries with dot leaders and page numbers. Its entries repeat the headings: read as
+    of three entries with dot leaders and page numbers; it ends where the text begins or where an
+    entry comes again (the first heading of the body). Its entries repeat the headings: read as
     headings, they would put the body that follows under the last entry.
     """
     titled = bool(_TOC_TITLE.match(lines[start].text.strip()))
     end = start + 1 if titled else start
-    entries = 0
+    entries: set[str] = set()
     while end < len(lines):
         text = lines[end].text.strip()
         if not text:
             end += 1
             continue
         leader = bool(_TOC_ENTRY.match(text))
-        listed = titled and (match_line(text) is not None or _is_heading_title(text) and len(text) <= 60)
-        if not (leader or listed):
-            break
-        entries += 1
+        listed = titled and (match_line(text) is not None or _is_heading_title(text) and len(text) <= 120)
+        if not (leader or listed) or text in entries:
+            break  # the text begins, or its first heading repeats the first entry
+        entries.add(text)
         end += 1
     while end > start and not lines[end - 1].text:
         end -= 1
-    return end if entries >= (1 if titled else 3) else start
+    return end if len(entries) >= (1 if titled else 3) else start
 
 
 def _paragraphs(lines: list[_Line], vocabulary: set[str]) -> list[_Heading | Paragraph]:

@@ -242,3 +242,21 @@ def test_yaml_front_matter(tmp_path: Path) -> None:
     passage = passage_with(doc, "Le mariage ne peut être contracté")
     assert passage.section == ("Article 144",) and passage.lang == "fr"
     assert not any("tags" in p.text or "mariage\n" in p.text for p in doc.passages)
+
+
+def test_table_of_contents_in_a_word_file_without_heading_styles(tmp_path: Path) -> None:
+    # the headings are numbered paragraphs (一、), and the contents list them first
+    made = docx.Document()
+    for text in ("目录", "一、总体要求", "二、主要任务", "三、保障措施"):
+        made.add_paragraph(text)
+    made.add_paragraph("一、总体要求")
+    made.add_paragraph("推进政务新媒体健康有序发展，要坚持以人民为中心的发展思想。")
+    made.add_paragraph("二、主要任务")
+    made.add_paragraph("明确开设整合要求，加强内容建设。")
+    path = tmp_path / "意见.docx"
+    made.save(path)
+    doc = parse_document(path, tmp_path)
+    contents = passage_with(doc, "目录")
+    assert contents.text == "目录\n一、总体要求\n二、主要任务\n三、保障措施" and contents.section == ()
+    assert passage_with(doc, "要坚持以人民为中心").section == ("一、总体要求",)
+    assert passage_with(doc, "明确开设整合要求").section == ("二、主要任务",)

@@ -328,3 +328,9 @@ def test_body_text_in_a_large_type_is_not_a_heading_and_bare_headings_stay_text(
     # an agenda item with nothing under it is a passage of its own, not a heading that vanishes
     assert passage_with(doc, "1. CALL TO ORDER/FLAG SALUTE").text == "1. CALL TO ORDER/FLAG SALUTE"
     assert passage_with(doc, "6. ADJOURNMENT").page == 1
+
+
+def test_space_glyphs_printed_over_digits_are_not_word_breaks() -> None:
+    doc = parse_document(DATA / "pdf" / "ca-warn-report-p1.pdf", DATA)
+    row = passage_with(doc, "06/22/2015 | 03/25/2016")
+    assert row.text == "06/22/2015 | 03/25/2016 | 07/01/2015 | Maxim Integrated Product | San Jose | 150 | Closure Permanent"

@@ -11,6 +11,7 @@ ruled table, one row a line.
 
 from __future__ import annotations
 
+import bisect
 import io
 import itertools
 import re
@@ -192,6 +193,7 @@ def _page_text(page: Any, number: int) -> _PageText:
         if key in seen:
             doubles.add(id(char))
         seen.add(key)
+    doubles |= _overprinted_spaces(page.chars)
     upright = page.filter(
         lambda obj: obj.get("object_type") != "char" or (obj.get("upright", True) and id(obj) not in doubles)
     )
@@ -215,6 +217,29 @@ def _page_text(page: Any, number: int) -> _PageText:
         if text.strip() and not any(_inside(word, box) for box, _ in tables):
             words.append({**word, "text": text})
     return _PageText(number, tuple(words), tuple(lines for _, lines in tables), len(chars), images, garbled=False)
+
+
+def _overprinted_spaces(chars: list[dict[str, Any]]) -> set[int]:
+    """Space glyphs drawn over other characters (some report writers pad cells with them:
+    ``0 3 / 2 5 / 2 0 16``); they are not word breaks, and pdftotext ignores them too."""
+    rows: dict[int, list[tuple[float, float]]] = {}
+    for char in chars:
+        if not char["text"].isspace():
+            rows.setdefault(round(char["top"]), []).append((char["x0"], char["x1"]))
+    for spans in rows.values():
+        spans.sort()
+    found = set()
+    for char in chars:
+        if not char["text"].isspace():
+            continue
+        width = max(char["x1"] - char["x0"], 0.01)
+        for row in (round(char["top"]) - 1, round(char["top"]), round(char["top"]) + 1):
+            spans = rows.get(row, [])
+            at = bisect.bisect_left(spans, (char["x1"], char["x1"]))
+            if any(min(x1, char["x1"]) - max(x0, char["x0"]) > 0.5 * width for x0, x1 in spans[max(at - 2, 0) : at]):
+                found.add(id(char))
+                break
+    return found
 
 
 def _tables(page: Any) -> list[tuple[tuple[float, float, float, float], tuple[_Line, ...]]]:
