@@ -10,14 +10,10 @@ from .clean import clean_blocks, clean_pages
 from .language import detect_language, document_language
 from .model import Document, Source
 from .passages import build_passages
-from .readers import READERS, UnreadableFile, read_source, real_suffix
-from .readers.office import CONVERTED, OFFICE_READER_VERSION
-from .readers.pdf import PDF_READER_VERSION, PdfPasswordError
+from .readers import CACHED, SUFFIXES, PdfPasswordError, UnreadableFile, read_source, real_suffix
 from .structure import structure, structure_blocks
 
-SUFFIXES = tuple(READERS)
-#: formats whose reading is slow enough to cache by content hash, and the reader's cache name
-CACHED = {".pdf": f"pdf-{PDF_READER_VERSION}", **{s: f"office-{OFFICE_READER_VERSION}" for s in CONVERTED}}
+__all__ = ["SUFFIXES", "parse_document", "parse_bytes", "document_from_source", "doc_id_for", "content_hash"]
 
 
 def doc_id_for(path: Path, root: Path) -> str:

@@ -13,7 +13,7 @@ from policy_search import api, ingest
 from policy_search.cli import cli
 from policy_search.document import parse_document
 from policy_search.model import Document, Passage
-from policy_search.readers import READERS
+from policy_search.readers import pdf as pdf_reader
 
 from .conftest import CORPUS, DATA
 from .pdfmaker import PageSpec, build_pdf
@@ -270,13 +270,13 @@ def test_unchanged_pdfs_are_not_parsed_again(tmp_path: Path, monkeypatch: pytest
     for name in ("2023-06-20-PV.pdf", "issue-336-example.pdf"):
         (corpus / name).write_bytes((PDFS / name).read_bytes())
     calls: list[int] = []
-    real = READERS[".pdf"]
+    real = pdf_reader.read_pdf
 
     def counting(data: bytes, password: str):  # type: ignore[no-untyped-def]
         calls.append(len(data))
         return real(data, password)
 
-    monkeypatch.setitem(READERS, ".pdf", counting)
+    monkeypatch.setattr(pdf_reader, "read_pdf", counting)
     index_dir = tmp_path / "index"
     first = ingest([corpus], index_dir, jobs=1)
     assert (first.new, len(calls)) == (2, 2)

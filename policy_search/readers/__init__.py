@@ -1,36 +1,44 @@
 """Readers turn a file's bytes into a Source, one module per format: pages of lines for text
-and PDF, blocks for formats that mark their own paragraphs and headings (HTML, Word, ODT)."""
+and PDF, blocks for formats that mark their own paragraphs and headings (HTML, Word, ODT).
+
+A reader's module is imported when a file of its format is first read: a search process,
+which reads no file, loads none of them (nor pdfplumber, trafilatura or python-docx).
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
 from ..model import Source
-from .docx import read_docx
-from .html import read_html
-from .markdown import read_markdown
-from .odt import read_odt
-from .office import CONVERTED, OFFICE_SUFFIXES, convert_to_docx, sniff
-from .pdf import read_pdf
-from .text import read_text
 
+#: what a PDF reads as changed (cached readings of older versions are read again)
+PDF_READER_VERSION = 2
+#: what a file converted by LibreOffice reads as changed (the Word reader's output)
+OFFICE_READER_VERSION = 1
 
-def _converted(suffix: str) -> Callable[[bytes, str], Source]:
-    return lambda data, _: read_docx(convert_to_docx(data, suffix))
-
-
-#: file suffixes that ingest reads, and the reader for each (bytes, password) -> Source
-READERS: dict[str, Callable[[bytes, str], Source]] = {
-    ".txt": lambda data, _: read_text(data),
-    ".md": lambda data, _: read_markdown(data),
-    ".pdf": read_pdf,
-    ".html": lambda data, _: read_html(data),
-    ".htm": lambda data, _: read_html(data),
-    ".xhtml": lambda data, _: read_html(data),
-    ".docx": lambda data, _: read_docx(data),
-    ".odt": lambda data, _: read_odt(data),
-    **{suffix: _converted(suffix) for suffix in CONVERTED},
+#: file suffixes that ingest reads: (module, function) of each reader, called (bytes, password)
+_READERS: dict[str, tuple[str, str]] = {
+    ".txt": ("text", "read_text"),
+    ".md": ("markdown", "read_markdown"),
+    ".pdf": ("pdf", "read_pdf"),
+    ".html": ("html", "read_html"),
+    ".htm": ("html", "read_html"),
+    ".xhtml": ("html", "read_html"),
+    ".docx": ("docx", "read_docx"),
+    ".odt": ("odt", "read_odt"),
+    ".doc": ("office", "read_doc"),
+    ".wps": ("office", "read_wps"),
+    ".rtf": ("office", "read_rtf"),
+}
+SUFFIXES = tuple(_READERS)
+#: suffixes whose real format is read from the file's first bytes
+OFFICE_SUFFIXES = (".doc", ".docx", ".odt", ".rtf", ".wps")
+#: formats slow enough to read that what they read as is cached by content hash, by cache name
+CACHED = {
+    ".pdf": f"pdf-{PDF_READER_VERSION}",
+    **{suffix: f"office-{OFFICE_READER_VERSION}" for suffix in (".doc", ".wps", ".rtf")},
 }
 
 
@@ -38,10 +46,34 @@ class UnreadableFile(Exception):
     """A file that cannot be read; the message names the file and says why."""
 
 
+class PdfError(ValueError):
+    """A PDF that gives no usable text: encrypted, damaged, scanned or garbled."""
+
+
+class PdfPasswordError(PdfError):
+    """An encrypted PDF that the password given (or none) does not open."""
+
+
+def reader_for(suffix: str) -> Callable[[bytes, str], Source] | None:
+    """The reader of a format, imported on first use."""
+    found = _READERS.get(suffix)
+    if found is None:
+        return None
+    module, name = found
+    function: Callable[..., Source] = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    if module in ("pdf", "office"):
+        return function
+    return lambda data, _password: function(data)
+
+
 def real_suffix(path: Path, data: bytes) -> str:
     """The format of a file as a suffix: its name's, or for office files what its bytes say."""
     suffix = path.suffix.lower()
-    return sniff(data, suffix) if suffix in OFFICE_SUFFIXES else suffix
+    if suffix not in OFFICE_SUFFIXES:
+        return suffix
+    from .office import sniff
+
+    return sniff(data, suffix)
 
 
 def read_source(path: Path, data: bytes, password: str = "") -> Source:
@@ -49,7 +81,7 @@ def read_source(path: Path, data: bytes, password: str = "") -> Source:
 
     ``password`` opens encrypted PDFs whose user password is not empty.
     """
-    reader = READERS.get(real_suffix(path, data))
+    reader = reader_for(real_suffix(path, data))
     if reader is None:
         raise UnreadableFile(f"{path}: unsupported file type {path.suffix!r}")
     try:

@@ -15,12 +15,8 @@ import zipfile
 from io import BytesIO
 from pathlib import Path
 
-#: the version of what a converted file reads as (the Word reader's output): a new one re-converts
-OFFICE_READER_VERSION = 1
-#: suffixes whose real format is read from the file's first bytes
-OFFICE_SUFFIXES = (".doc", ".docx", ".odt", ".rtf", ".wps")
-#: formats that need LibreOffice
-CONVERTED = (".doc", ".rtf", ".wps")
+from ..model import Source
+
 CONVERT_TIMEOUT = 300  # seconds for one file; LibreOffice hung on a damaged file is stopped
 INSTALL_HINT = "install LibreOffice (Debian/Ubuntu: apt-get install libreoffice-writer-nogui) and ingest again"
 
@@ -46,6 +42,24 @@ def sniff(data: bytes, suffix: str) -> str:
     if data.startswith(b"%PDF-"):
         return ".pdf"
     return suffix
+
+
+def read_doc(data: bytes, _password: str = "") -> Source:
+    return _read_converted(data, ".doc")
+
+
+def read_wps(data: bytes, _password: str = "") -> Source:
+    return _read_converted(data, ".wps")
+
+
+def read_rtf(data: bytes, _password: str = "") -> Source:
+    return _read_converted(data, ".rtf")
+
+
+def _read_converted(data: bytes, suffix: str) -> Source:
+    from .docx import read_docx
+
+    return read_docx(convert_to_docx(data, suffix))
 
 
 def libreoffice() -> str | None:

@@ -22,11 +22,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..model import Page, Source
+from . import PdfError, PdfPasswordError
 from .fields import clean_title
 from .text import PAGE_MARKER_ZH, PRINTED_NUMBER
 
-#: Bumped whenever what this reader yields for the same bytes changes (keys the PDF cache).
-PDF_READER_VERSION = 2
 #: the narrowest gap between two words, as a share of the type size (poppler's pdftotext uses 0.1)
 _WORD_GAP = 0.1
 
@@ -41,14 +40,6 @@ _HAN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 #: a standalone line in bold body type is a heading below every heading set larger
 _BOLD_MARK = "#### "
-
-
-class PdfError(ValueError):
-    """A PDF that gives no usable text: encrypted, damaged, scanned or garbled."""
-
-
-class PdfPasswordError(PdfError):
-    """An encrypted PDF that the password given (or none) does not open."""
 
 
 @dataclass(frozen=True)
