@@ -359,6 +359,8 @@ def _append(para: _Para, line: _Line, vocabulary: set[str]) -> None:
         joined = text[:-1] + nxt if _dehyphenate(text, nxt, vocabulary) else text + nxt
     elif text.endswith("-") and len(text) > 1 and text[-2].isdigit() and nxt[:1].isdigit():
         joined = text + nxt  # a number wrapped at its hyphen: "demande 2023-" / "0379;"
+    elif text.endswith("-") and len(text) > 1 and text[-2].isalpha() and nxt[:1].isupper():
+        joined = text + nxt  # a compound name wrapped at its hyphen: "Soekarno-" / "Hatta"
     elif _is_cjk(text[-1]) and _is_cjk(nxt[0]):
         joined = text + nxt
     else:

@@ -160,6 +160,7 @@ def test_hit_cites_the_page_of_its_first_matched_word(index) -> None:  # type: i
     later = index.search('"Hatta International Airport" Jakarta', doc=doc).hits[0]
     assert (later.passage, later.page, later.page_label) == (31, 2, "47699")
     assert "pp. 1-2 (printed 47698-47699)" in later.citation
+    assert "from Soekarno-Hatta International Airport" in later.text  # the name wraps at its hyphen
     earlier = index.search('"Lion Air Flight 610"', doc=doc).hits[0]
     assert (earlier.passage, earlier.page, earlier.page_label) == (31, 1, "47698")
     assert earlier.to_dict()["page"] == 1
