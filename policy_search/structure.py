@@ -230,7 +230,7 @@ def _toc_end(lines: list[_Line], start: int) -> int:
         if not text:
             end += 1
             continue
-        leader = bool(_TOC_ENTRY.match(text))
+        leader = len(text) <= 300 and bool(_TOC_ENTRY.match(text))  # an entry is a line, not a page of dots
         listed = titled and (match_line(text) is not None or _is_heading_title(text) and len(text) <= 120)
         if not (leader or listed) or text in entries:
             break  # the text begins, or its first heading repeats the first entry
