@@ -15,7 +15,7 @@ from .index import DICTIONARY_FILE, document_records, open_whoosh
 from .model import LANGUAGES, DocumentInfo, Hit, page_at
 from .query import build_filter, build_restriction, parse_query
 from .ranking import Docs, Ranker, Unsupported
-from .snippets import make_snippet, matched_spans
+from .snippets import matched_spans, snippet_of
 
 DEFAULT_INDEX = Path("indexes/default")
 
@@ -164,14 +164,15 @@ class Index:
         record = self._record(fields["doc_id"])
         body_terms = {text for field, text in terms if field in (f"body_{lang}", f"section_{lang}", f"title_{lang}")}
         text = fields["text"]
-        snippet = make_snippet(text, lang, body_terms, self.dictionary, runs) if terms and runs is not None else ""
+        breaks = tuple(tuple(b) for b in fields.get("breaks") or ())
+        wanted = terms and (runs is not None or breaks)  # a snippet, or the page of the first match
+        spans = matched_spans(text, lang, body_terms, self.dictionary, runs or ()) if wanted else []
+        snippet = snippet_of(text, lang, spans) if terms and runs is not None else ""
         page, label = fields.get("page"), fields.get("page_label", "")
         page_range = None
-        breaks = tuple(tuple(b) for b in fields.get("breaks") or ())
         if breaks:
             last = breaks[-1]
             page_range = ((page, label), (last[1], last[2]))
-            spans = matched_spans(text, lang, body_terms, self.dictionary, runs or ()) if terms else []
             if spans:  # cite the page on which the first matched word stands
                 page, label = page_at(page, label, breaks, spans[0][0])
         return Hit(

@@ -247,7 +247,7 @@ def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
     for root in roots:
         if root.is_dir():
             files = []
-            for path in sorted(p for p in root.rglob("*") if _is_listed(p, root)):
+            for path in sorted(p for p in root.rglob("*") if is_listed(p, root)):
                 if path.suffix.lower() in SUFFIXES:
                     files.append(path)
                 else:
@@ -283,7 +283,7 @@ def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
 _FOLDER_NOTES = {"readme.md", "sources.md", "source.md"}
 
 
-def _is_listed(path: Path, root: Path) -> bool:
+def is_listed(path: Path, root: Path) -> bool:
     """A file of a folder that ingest reads or reports: not hidden, not the folder's notes."""
     hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
     return path.is_file() and not hidden and path.name.lower() not in _FOLDER_NOTES

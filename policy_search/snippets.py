@@ -150,12 +150,9 @@ def _word_bounds(window: str, dictionary: tuple[str, ...]) -> tuple[frozenset[in
     return frozenset(s for s, _ in words), frozenset(e for _, e in words)
 
 
-def make_snippet(
-    text: str, lang: str, terms: set[str], dictionary: tuple[str, ...] = (), runs: tuple[str, ...] = ()
-) -> str:
-    """The part of ``text`` with the most distinct matches, matches marked ``[[...]]``."""
+def snippet_of(text: str, lang: str, spans: list[tuple[int, int]]) -> str:
+    """The part of ``text`` with the most of ``spans`` (matched words), marked ``[[...]]``."""
     width = SNIPPET_CHARS.get(lang, 260)
-    spans = matched_spans(text, lang, terms, dictionary, runs)
     start = _best_window(text, spans, width)
     end = min(len(text), start + width)
     if end < len(text) and lang != "zh":

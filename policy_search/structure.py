@@ -84,7 +84,7 @@ def is_han(char: str) -> bool:
     return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
 
 
-def _is_cjk(char: str) -> bool:
+def is_cjk(char: str) -> bool:
     return is_han(char) or unicodedata.east_asian_width(char) in "WF"
 
 
@@ -344,11 +344,11 @@ def _joins(para: _Para, line: _Line, width: int, gap: bool, bullet: bool) -> boo
         return full or lower_start
     if full or lower_start or last in ",，、-–(（":
         return True
-    if wrapped and not _is_cjk(last) and last.isalnum():
+    if wrapped and not is_cjk(last) and last.isalnum():
         # a short wrapped line that stops mid-sentence inside a paragraph ("(Komite Nasional
         # Keselamatan" / "Transportasi (KNKT))"): a justified line broke early, the sentence goes on
         return True
-    return wrapped and _is_cjk(last) and _is_cjk(first) and len(prev) >= 15
+    return wrapped and is_cjk(last) and is_cjk(first) and len(prev) >= 15
 
 
 def _append(para: _Para, line: _Line, vocabulary: set[str]) -> None:
@@ -361,7 +361,7 @@ def _append(para: _Para, line: _Line, vocabulary: set[str]) -> None:
         joined = text + nxt  # a number wrapped at its hyphen: "demande 2023-" / "0379;"
     elif text.endswith("-") and len(text) > 1 and text[-2].isalpha() and nxt[:1].isupper():
         joined = text + nxt  # a compound name wrapped at its hyphen: "Soekarno-" / "Hatta"
-    elif _is_cjk(text[-1]) and _is_cjk(nxt[0]):
+    elif is_cjk(text[-1]) and is_cjk(nxt[0]):
         joined = text + nxt
     else:
         joined = text + " " + nxt
@@ -403,7 +403,7 @@ def _is_subheading(para: _Para) -> bool:
         and 10 <= len(text) <= 150
         and text[-1].isalnum()
         and text[0].isupper()
-        and not any(_is_cjk(c) for c in text[:20])
+        and not any(is_cjk(c) for c in text[:20])
     )
 
 
@@ -476,7 +476,7 @@ def _assign_sections(events: list[_Heading | Paragraph]) -> list[Paragraph]:
 
 def _run_in(text: str) -> list[tuple[_Heading | None, str, int]]:
     """Split run-in headings off a paragraph: [(heading or None, body, body offset)]."""
-    if _is_cjk(text[0]) or text[0] in "(（":
+    if is_cjk(text[0]) or text[0] in "(（":
         chinese = _zh_run_in(text)
         if chinese is not None:
             return [chinese]
@@ -550,4 +550,4 @@ def _sentence_end(text: str, start: int) -> int | None:
     return found.start() if found else None
 
 
-__all__ = ["structure", "structure_blocks", "display_width", "is_han", "LEVEL3", "LEVEL4"]
+__all__ = ["structure", "structure_blocks", "is_cjk", "display_width", "is_han", "LEVEL3", "LEVEL4"]

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policy_search.document import SUFFIXES, content_hash, document_from_source
+from policy_search.index import is_listed
 from policy_search.model import Document, Source
 from policy_search.readers import UnreadableFile, read_source, real_suffix
 
@@ -173,10 +174,12 @@ def _splits(word: str, vocabulary: set[str]) -> bool:
 
 
 def documents(folder: Path) -> Iterable[Path]:
-    notes = {"readme.md", "sources.md", "source.md"}
-    for path in sorted(folder.rglob("*") if folder.is_dir() else [folder]):
-        hidden = any(part.startswith(".") for part in path.relative_to(folder).parts) if folder.is_dir() else False
-        if path.is_file() and path.suffix.lower() in SUFFIXES and not hidden and path.name.lower() not in notes:
+    """The documents ingest reads in a folder (or the one file given)."""
+    if not folder.is_dir():
+        yield folder
+        return
+    for path in sorted(folder.rglob("*")):
+        if is_listed(path, folder) and path.suffix.lower() in SUFFIXES:
             yield path
 
 

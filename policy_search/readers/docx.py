@@ -15,12 +15,12 @@ from typing import Any
 
 from ..model import Block, Source
 from .fields import clean_title
+from .layout import squeeze, table_text
 from .numbering import Numbering
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _HEADING_STYLE = re.compile(r"^(?:heading|标题|標題|titre|überschrift|título)\s*([1-9])$", re.IGNORECASE)
 _TITLE_STYLE = re.compile(r"^(?:title|标题|標題|titre|titel|título)$", re.IGNORECASE)
-_SPACES = re.compile(r"[ \t\u00a0]+")
 
 
 @dataclass
@@ -89,9 +89,9 @@ def _paragraph(p: Any, walk: _Walk) -> None:
     style = _style_of(p, walk)
     level = _heading_level(p, style, walk)
     number = walk.numbering.label(p, style)
-    text = _SPACES.sub(" ", text).strip()
+    text = squeeze(text)
     if number and text:
-        text = _SPACES.sub(" ", number).strip() + " " + text
+        text = squeeze(number) + " " + text
     if not text:
         return
     if level == 0 and style is not None and _TITLE_STYLE.match(style.name or "") and not walk.style_title:
@@ -183,22 +183,13 @@ def _table(tbl: Any, walk: _Walk) -> None:
                 _walk_body(cell, walk)
         return
     page = walk.page
-    lines = []
-    for row in rows:
-        cells = [_cell_text(cell, walk) for cell in row.findall(f"{W}tc")]
-        if any(cells):
-            lines.append(" | ".join(c for c in cells if c))
-    if lines:
-        walk.blocks.append(Block("\n".join(lines), 0, page))
+    text = table_text([_cell_text(cell, walk) for cell in row.findall(f"{W}tc")] for row in rows)
+    if text:
+        walk.blocks.append(Block(text, 0, page))
 
 
 def _cell_text(cell: Any, walk: _Walk) -> str:
-    texts = []
-    for p in cell.iter(f"{W}p"):
-        text = _SPACES.sub(" ", _text(p, walk)[0].replace("\n", " ")).strip()
-        if text:
-            texts.append(text)
-    return " ".join(texts)
+    return squeeze(" ".join(_text(p, walk)[0].replace("\n", " ") for p in cell.iter(f"{W}p")))
 
 
 __all__ = ["read_docx"]

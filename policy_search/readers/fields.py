@@ -61,7 +61,8 @@ def fields_from(values: dict[str, str]) -> FieldValues:
 # A title a file's properties carry that is not the document's: the program's name for it
 # ("Microsoft Word - 2021报告.docx"), a file name, a template or record id, a placeholder.
 _JUNK_TITLE = re.compile(
-    r"^(?:microsoft (?:word|powerpoint|excel)\b.*|(?:word|wps) (?:document|文档|文字)|.*\.(?:docx?|pdf|wps|rtf|odt|xlsx?|html?|txt)\s*$"
+    r"^(?:microsoft (?:word|powerpoint|excel)\b.*|(?:word|wps) (?:document|文档|文字)|powerpoint\b.*|slide \d+.*"
+    r"|.*\.(?:docx?|pdf|indd|wps|rtf|odt|xlsx?|html?|txt)\s*$"
     r"|[A-Za-z0-9_.\-]*\d[A-Za-z0-9_.\-]*|untitled|document\d*|title|无标题|無標題|文档\d*|文檔\d*|\W*)$",
     re.IGNORECASE,
 )
@@ -70,9 +71,10 @@ _SPACED_HAN_OR_DIGIT = re.compile(r"(?<=[\u3400-\u9fff\d]) (?=[\u3400-\u9fff\d])
 
 
 def clean_title(title: str) -> str:
-    """A title fit to show, or empty: junk rejected, letter-spaced Han closed up (公 报 -> 公报)."""
+    """A title fit to show, or empty: junk rejected, letter-spaced Han closed up (公 报 -> 公报),
+    none longer than 200 characters (that is a paragraph)."""
     title = re.sub(r"\s+", " ", title).strip()
-    if _JUNK_TITLE.match(title):
+    if _JUNK_TITLE.match(title) or len(title) > 200:
         return ""
     if len(_SPACED_HAN.findall(title)) >= 2:
         title = _SPACED_HAN_OR_DIGIT.sub("", title)

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..model import Block, Source
+from ..structure import is_cjk
 from .fields import read_fields
+from .layout import squeeze, table_text
 from .text import decode
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([-\w:.]{2,40})""", re.IGNORECASE)
@@ -25,7 +27,6 @@ _CHARSET_ALIASES = {
 }
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|~| [-–—] |——)\s*")
 _TOKEN = re.compile(r"[\u3400-\u9fff]|[^\W\d_\u3400-\u9fff]+|\d+")
-_SPACES = re.compile(r"[ \t\u00a0\u3000\u200b]+")
 _BLOCK_TAGS = {"p", "head", "list", "table", "quote", "code"}
 
 
@@ -100,7 +101,7 @@ def _blocks(element: Any) -> Iterator[Block]:
                     else:
                         yield Block(_inline_text(cell))
             else:
-                yield Block("\n".join(" | ".join(row) for row in _rows(child) if row))
+                yield Block(table_text(_rows(child)))
         elif tag in _BLOCK_TAGS or len(child):
             yield from _blocks(child)
         elif (child.text or "").strip():
@@ -122,18 +123,14 @@ def _inline_text(element: Any) -> str:
                 parts.append(child.tail)
 
     walk(element)
-    lines = [_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n")]
+    lines = [squeeze(line) for line in "".join(parts).split("\n")]
     text = ""
     for line in filter(None, lines):
-        if text and _is_cjk(text[-1]) and _is_cjk(line[0]):
+        if text and is_cjk(text[-1]) and is_cjk(line[0]):
             text += line
         else:
             text += ("\n" if text else "") + line
     return text
-
-
-def _is_cjk(char: str) -> bool:
-    return "\u3000" <= char <= "\u9fff" or "\uf900" <= char <= "\uffef"
 
 
 def _list_lines(element: Any) -> list[str]:
@@ -187,11 +184,11 @@ def _tokens(text: str) -> list[str]:
 
 def _drop_title_blocks(blocks: list[Block], title: str) -> list[Block]:
     """Drop the blocks near the top that only repeat the title (often split over centred lines)."""
-    wanted = _SPACES.sub("", title)
+    wanted = squeeze(title).replace(" ", "")
     for start in range(min(len(blocks), 8)):
         seen = ""
         for end in range(start, min(len(blocks), start + 6)):
-            seen += _SPACES.sub("", blocks[end].text.replace("\n", ""))
+            seen += squeeze(blocks[end].text).replace(" ", "").replace("\n", "")
             if seen == wanted:
                 return blocks[:start] + blocks[end + 1 :]
             if not wanted.startswith(seen):

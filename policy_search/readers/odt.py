@@ -16,13 +16,13 @@ from xml.etree import ElementTree
 
 from ..model import Block, Source
 from .fields import clean_title
+from .layout import squeeze, table_text
 
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _META = "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}"
-_SPACES = re.compile(r"[ \t\u00a0]+")
 _MAX_XML = 200 * 1024 * 1024  # a content.xml larger than this is not a document but a bomb
 
 
@@ -110,7 +110,7 @@ def _text(element: ElementTree.Element, walk: _Walk) -> tuple[str, int]:
                     parts.append(child.tail)
 
     visit(element)
-    lines = [_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n")]
+    lines = [squeeze(line) for line in "".join(parts).split("\n")]
     return "\n".join(line for line in lines if line), walk.page if start is None else start
 
 
@@ -136,10 +136,10 @@ def _table(table: ElementTree.Element, walk: _Walk) -> None:
                 _walk(cell, walk)
         return
     page = walk.page
-    lines = []
-    for row in rows:
-        cells = [" ".join(t for p in cell.iter(f"{TEXT}p") if (t := _text(p, walk)[0].replace("\n", " "))) for cell in row.findall(f"{TABLE}table-cell")]
-        if any(cells):
-            lines.append(" | ".join(c for c in cells if c))
-    if lines:
-        walk.blocks.append(Block("\n".join(lines), 0, page))
+    text = table_text([_cell_text(cell, walk) for cell in row.findall(f"{TABLE}table-cell")] for row in rows)
+    if text:
+        walk.blocks.append(Block(text, 0, page))
+
+
+def _cell_text(cell: ElementTree.Element, walk: _Walk) -> str:
+    return squeeze(" ".join(_text(p, walk)[0].replace("\n", " ") for p in cell.iter(f"{TEXT}p")))

@@ -24,6 +24,7 @@ from typing import Any
 from ..model import Page, Source
 from . import PdfError, PdfPasswordError
 from .fields import clean_title
+from .layout import row_text
 from .text import PAGE_MARKER_ZH, PRINTED_NUMBER
 
 #: the narrowest gap between two words, as a share of the type size (poppler's pdftotext uses 0.1)
@@ -34,7 +35,6 @@ _GARBLED_SHARE = 0.1  # a page with more unreadable glyphs than this is reported
 _MIN_PAGE_CHARS = 20  # fewer characters than this on a page with an image: a scan, no text layer
 _PAGE_WORDS = re.compile(r"^\s*(?:page|p\.|pg\.?)\s*(\d{1,5})(?:\s*(?:of|/|sur|de)\s*\d+)?\s*$", re.IGNORECASE)
 _N_OF_M = re.compile(r"^\s*(\d{1,5})\s*/\s*\d{1,5}\s*$")
-_JUNK_TITLE = re.compile(r"^(?:untitled|microsoft \w+ - |document\d*$|slide \d+|powerpoint)|\.(?:docx?|pdf|indd|rtf)$", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 _HAN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
@@ -108,7 +108,7 @@ def read_pdf(data: bytes, password: str = "") -> Source:
             raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
     if not pages:
         raise PdfError("the PDF has no pages")
-    title = _clean_title(metadata_title) or _first_page_title(pages, body_size)
+    title = clean_title(metadata_title) or _first_page_title(pages, body_size)
     return replace(_assemble(pages, printed, title), date=metadata_date)
 
 
@@ -243,7 +243,7 @@ def _tables(page: Any) -> list[tuple[tuple[float, float, float, float], tuple[_L
         rows = [row for row in rows if row]
         if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
             x0, top, x1, bottom = table.bbox
-            lines = tuple(_Line(" | ".join(row), x0, x1, top, bottom, 0.0, paragraph_start=True) for row in rows)
+            lines = tuple(_Line(row_text(row), x0, x1, top, bottom, 0.0, paragraph_start=True) for row in rows)
             found.append((table.bbox, lines))
     return found
 
@@ -567,11 +567,6 @@ def _pdf_date(value: Any) -> str:
     return "-".join(found.groups())
 
 
-def _clean_title(title: str) -> str:
-    title = clean_title(title)
-    return "" if not title or _JUNK_TITLE.search(title) or len(title) > 200 else title
-
-
 def _first_page_title(pages: list[_PageText], body_size: float) -> str:
     """The title a first page shows: its lines in the largest type, when larger than the body.
 
@@ -597,7 +592,7 @@ def _first_page_title(pages: list[_PageText], body_size: float) -> str:
     for text in run[:3]:
         glue = "" if joined and _HAN.match(joined[-1]) and _HAN.match(text[0]) else " "
         joined = (joined + glue + text).strip()
-    return _clean_title(joined)
+    return clean_title(joined)
 
 
 # --- lines as text --------------------------------------------------------------------------
