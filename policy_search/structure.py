@@ -92,7 +92,7 @@ def structure(pages: tuple[Page, ...], running_title: str = "") -> tuple[str, li
     """Turn cleaned pages into a document title and its paragraphs with section paths."""
     lines = _flatten(pages)
     title, start = _title(lines, running_title)
-    vocabulary = {w.lower() for line in lines for w in _WORD.findall(line.text)}
+    vocabulary = _vocabulary(lines)
     paragraphs = _assign_sections(_paragraphs(lines[start:], vocabulary))
     first = next((i for i, line in enumerate(lines) if line.text), start)
     if not paragraphs and first < start:
@@ -372,6 +372,18 @@ def _append(para: _Para, line: _Line, vocabulary: set[str]) -> None:
     para.text = joined
     para.last_line = line.text
     para.lines += 1
+
+
+def _vocabulary(lines: list[_Line]) -> set[str]:
+    """The words the document uses on their own: not the halves of a word broken at a line end."""
+    found: set[str] = set()
+    broken_before = False
+    for line in lines:
+        words = _WORD.findall(line.text)
+        broken = line.text.rstrip().endswith("-")
+        found.update(w.lower() for w in words[int(broken_before) : len(words) - int(broken)])
+        broken_before = broken
+    return found
 
 
 def _dehyphenate(text: str, nxt: str, vocabulary: set[str]) -> bool:

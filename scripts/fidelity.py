@@ -37,7 +37,10 @@ HAN = "\u3400-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{HAN}]|[^\W\d_{HAN}]+|\d+")
 _LATIN_WORD = re.compile(rf"[^\W\d_{HAN}]+")
 _HAN_GAP = re.compile(rf"[{HAN}] +[{HAN}]")
+_COMPOUND = re.compile(rf"[^\W\d_{HAN}]+(?:-[^\W\d_{HAN}]+)+")
 _HYPHEN_BREAK = re.compile(r"([^\W\d_]+)-\s*\n\s*([^\W\d_]+)")
+_DIGITS = re.compile(r"\d+")
+_LETTER = re.compile(r"[^\W\d_]")
 _PAGE_NUMBER = re.compile(r"^\s*[-–—]?\s*(?:\d{1,5}|[ivxlcdm]{1,7})\s*[-–—]?\s*$", re.IGNORECASE)
 MIN_PAGE_TOKENS = 20  # a page with fewer reference words than this may rightly give no passage
 REPEATED_ON = 3  # a line on this many pages or more is a running header or footer
@@ -94,16 +97,42 @@ def reference_pages(path: Path, source: Source) -> tuple[str, dict[int | None, s
     return "source", {page.number: "\n".join(page.lines) for page in source.pages}
 
 
-def tokens(text: str) -> list[str]:
+def tokens(text: str, compounds: dict[str, list[str]] | None = None) -> list[str]:
+    """The words of a text; a reference word that the passages hold as a hyphenated compound
+    (pdftotext drops every hyphen at a line end, ``dual-`` / ``encoder``) counts as its parts."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    return _TOKEN.findall(_HYPHEN_BREAK.sub(r"\1\2", text))
+    found = _TOKEN.findall(_HYPHEN_BREAK.sub(r"\1\2", text))
+    if not compounds:
+        return found
+    return [part for token in found for part in compounds.get(token, [token])]
+
+
+def _compounds(passages: Iterable[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for text in passages:
+        for compound in _COMPOUND.findall(unicodedata.normalize("NFKC", text).casefold()):
+            parts = compound.split("-")
+            found["".join(parts)] = parts
+    return found
 
 
 def _repeated_lines(pages: dict[int | None, str]) -> set[str]:
+    """Lines repeated on three pages or more, numbers aside ("第2页 共6页", a slug's "Frm 00002")."""
+    if len(pages) < REPEATED_ON:
+        return set()
+    def key(line: str) -> str:
+        # numbers aside only in lines with words: rows of figures in a table are not headers
+        return _DIGITS.sub("#", line) if len(_LETTER.findall(line)) >= 2 else line
+
     seen: Counter[str] = Counter()
     for text in pages.values():
-        seen.update({line.strip() for line in text.split("\n") if len(line.strip()) > 1})
-    return {line for line, count in seen.items() if count >= REPEATED_ON} if len(pages) >= REPEATED_ON else set()
+        seen.update({key(line.strip()) for line in text.split("\n") if len(line.strip()) > 1})
+    return {
+        line.strip()
+        for text in pages.values()
+        for line in text.split("\n")
+        if len(line.strip()) > 1 and seen[key(line.strip())] >= REPEATED_ON
+    }
 
 
 def _page_texts(doc: Document) -> dict[int | None, list[str]]:
@@ -137,10 +166,11 @@ def audit_file(path: Path, root: Path) -> DocumentFidelity:
     shares = _page_texts(doc)
     no_pages = set(pages) == {None} or any(p is None for p in shares)
     warned = " ".join(doc.warnings)
+    compounds = _compounds(p.text for p in doc.passages) if kind == "pdftotext" else {}
     reference_words = {t for text in pages.values() for t in tokens(text)}
     for page, text in pages.items():
         counted = [line for line in text.split("\n") if line.strip() not in repeated and not _PAGE_NUMBER.match(line)]
-        wanted = Counter(tokens("\n".join(counted)))
+        wanted = Counter(tokens("\n".join(counted), compounds))
         if no_pages:
             continue
         got = Counter(tokens("\n".join(shares.get(page, []) + ([doc.title] if page == 1 else []))))

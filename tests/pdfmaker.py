@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 
 @dataclass
 class PageSpec:
-    """Text runs (x, y from the bottom, size, text, bold), images (x, y, w, h) and CID runs."""
+    """Text runs (x, y from the bottom, size, text, bold, turned by 0, 90 or -90 degrees), images
+    (x, y, w, h) and CID runs."""
 
-    texts: list[tuple[float, float, float, str, bool]] = field(default_factory=list)
+    texts: list[tuple[float, float, float, str, bool, int]] = field(default_factory=list)
     images: list[tuple[float, float, float, float]] = field(default_factory=list)
     cid_runs: list[tuple[float, float, float, list[int]]] = field(default_factory=list)
 
-    def text(self, x: float, y: float, size: float, text: str, bold: bool = False) -> None:
-        self.texts.append((x, y, size, text, bold))
+    def text(self, x: float, y: float, size: float, text: str, bold: bool = False, angle: int = 0) -> None:
+        self.texts.append((x, y, size, text, bold, angle))
 
     def column(self, x: float, top: float, width_chars: int, size: float, paragraphs: list[str]) -> float:
         """Set paragraphs wrapped to ``width_chars``, a blank line apart; returns the y below them."""
@@ -62,9 +63,11 @@ def build_pdf(pages: list[PageSpec], width: float = 612, height: float = 792) ->
     for spec in pages:
         ops = []
         xobjects = []
-        for x, y, size, text, is_bold in spec.texts:
+        for x, y, size, text, is_bold, angle in spec.texts:
             font = b"/F2" if is_bold else b"/F1"
-            ops.append(b"BT " + font + b" %g Tf %g %g Td (" % (size, x, y) + _escape(text) + b") Tj ET")
+            turn = {0: (1, 0), 90: (0, 1), -90: (0, -1)}[angle]  # cos, sin
+            matrix = b"%g %g %g %g %g %g Tm" % (turn[0], turn[1], -turn[1], turn[0], x, y)
+            ops.append(b"BT " + font + b" %g Tf " % size + matrix + b" (" + _escape(text) + b") Tj ET")
         for x, y, size, glyphs in spec.cid_runs:
             hexed = "".join(f"{g:04X}" for g in glyphs).encode()
             ops.append(b"BT /F3 %g Tf %g %g Td <" % (size, x, y) + hexed + b"> Tj ET")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from policy_search import api, ingest
 from policy_search.cli import cli
 from policy_search.document import parse_document
-from policy_search.model import Document, Passage
+from policy_search.model import Document, Passage, page_at
 from policy_search.readers import pdf as pdf_reader
 
 from .conftest import CORPUS, DATA
@@ -334,3 +334,53 @@ def test_space_glyphs_printed_over_digits_are_not_word_breaks() -> None:
     doc = parse_document(DATA / "pdf" / "ca-warn-report-p1.pdf", DATA)
     row = passage_with(doc, "06/22/2015 | 03/25/2016")
     assert row.text == "06/22/2015 | 03/25/2016 | 07/01/2015 | Maxim Integrated Product | San Jose | 150 | Closure Permanent"
+
+
+def test_a_spread_cut_into_pages_gives_each_page_only_its_own_half() -> None:
+    # each page of the report carries the whole two-page spread, half of it outside the page's box
+    doc = parse_document(DATA / "pdf" / "unst-reliance.pdf", DATA)
+    pages_of = {page: " ".join(p.text for p in doc.passages if p.page == page) for page in (1, 2, 3)}
+    assert "is a Fortune 500 company and the largest private sector corporation in India." in pages_of[2]
+    assert "Key Performance Indicators" in pages_of[3] and "Key Performance Indicators" not in pages_of[2]
+    assert "Big achievements follow" not in pages_of[3]
+    # small type set over the cover's display words is read as its own lines, word by word
+    assert "For an inclusive ecosystem" in pages_of[1]
+    words = " ".join(pages_of.values()).split()
+    assert not [w for w in words if w.isalpha() and len(w) > 18]  # no inclusivetransformationecosystem
+
+
+def test_a_masthead_across_both_columns_does_not_merge_the_columns_below_it() -> None:
+    doc = parse_document(DATA / "pdf" / "unst-multi-column-2p.pdf", DATA)
+    abstract = passage_with(doc, "Open-domain question answering relies on efficient passage retrieval")
+    assert abstract.page == 1 and abstract.section == ("Dense Passage Retrieval for Open-Domain Question Answering",)
+    assert "to select candidate contexts, where traditional sparse vector space models" in abstract.text
+    assert "Zaragoza" not in abstract.text  # the right column's words stay in the right column
+    # a word broken at a line end joins up; a compound whose parts the paper uses keeps its hyphen
+    text = " ".join(p.text for p in doc.passages)
+    assert "could be suboptimal." in text and "subop-timal" not in text
+    assert "with a simple dual-encoder framework" in text or "by a simple dual-encoder framework" in text
+
+
+def test_text_turned_a_quarter_round_is_read_in_its_own_direction(tmp_path: Path) -> None:
+    # a landscape table on a portrait page (rows of the California WARN report, page 1),
+    # turned anticlockwise on one page and clockwise on the next
+    rows = [
+        "06/22/2015 03/25/2016 07/01/2015 Maxim Integrated Product San Jose 150 Closure Permanent",
+        "03/24/2016 03/25/2016 05/26/2016 Bertucci's Restaurant Sunnyvale 44 Closure Permanent",
+        "03/23/2016 03/25/2016 05/23/2016 Renesas Electronics America, Inc. Milpitas 122 Layoff Permanent",
+        "03/21/2016 03/25/2016 05/20/2016 Hewlett Packard Enterprise Company Palo Alto 58 Layoff Permanent",
+    ]
+    upright, anticlockwise, clockwise = PageSpec(), PageSpec(), PageSpec()
+    upright.text(72, 720, 12, "Worker Adjustment and Retraining Notification report, 2015-2016", bold=True)
+    for k in range(2):
+        anticlockwise.text(100 + 20 * k, 60, 10, rows[k], angle=90)
+        clockwise.text(500 - 20 * k, 740, 10, rows[2 + k], angle=-90)
+    path = tmp_path / "warn-landscape.pdf"
+    path.write_bytes(build_pdf([upright, anticlockwise, clockwise]))
+    doc = parse_document(path, tmp_path)
+    texts = [p.text for p in doc.passages if p.page in (2, 3)]
+    assert " ".join(texts).split() == " ".join(rows).split()  # every word, whole, in order
+    for k, row in enumerate(rows):
+        passage = passage_with(doc, row)
+        assert page_at(passage.page, passage.page_label, passage.breaks, passage.text.index(row))[0] == 2 + k // 2
+    assert doc.warnings == ()

@@ -37,6 +37,8 @@ _PAGE_WORDS = re.compile(r"^\s*(?:page|p\.|pg\.?)\s*(\d{1,5})(?:\s*(?:of|/|sur|d
 _N_OF_M = re.compile(r"^\s*(\d{1,5})\s*/\s*\d{1,5}\s*$")
 _DIGITS = re.compile(r"\d+")
 _HAN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+#: a heading holds a word of two letters or a Han character: "N/A" or "X" set apart is a form's answer
+_WORDLIKE = re.compile(r"[^\W\d_]{2}|[\u3400-\u9fff\uf900-\ufaff]")
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 #: a standalone line in bold body type is a heading below every heading set larger
 _BOLD_MARK = "#### "
@@ -70,6 +72,7 @@ class _PageText:
     images: int
     garbled: bool
     lines: tuple[_Line, ...] = ()
+    rotated: tuple[dict[str, Any], ...] = ()  # turned words, boxed as read with the page turned
 
 
 def read_pdf(data: bytes, password: str = "") -> Source:
@@ -98,7 +101,16 @@ def read_pdf(data: bytes, password: str = "") -> Source:
                 page.close()  # pdfplumber keeps every page's layout objects until told: 700 MB for 98 pages
             # the body type size is the document's: pages of long footnotes would mislead
             body_size = _body_size((w["size"], len(w["text"])) for page in pages for w in page.words)
-            pages = [replace(p, lines=tuple(_reading_order(list(p.words), p.tables, body_size))) for p in pages]
+            pages = [
+                replace(
+                    p,
+                    lines=(
+                        *_reading_order(list(p.words), p.tables, body_size),
+                        *_reading_order(list(p.rotated), (), body_size),
+                    ),
+                )
+                for p in pages
+            ]
             printed = _pdf_page_labels(pdf.doc, len(pages))
             metadata_title = str(pdf.metadata.get("Title") or "")
             metadata_date = _pdf_date(pdf.metadata.get("CreationDate"))
@@ -127,8 +139,10 @@ def _assemble(pages: list[_PageText], printed: list[str] | None, metadata_title:
         kept = [] if page.garbled else [line for i, line in enumerate(page.lines) if (page.number, i) not in running]
         if page.garbled:
             garbled.append(page.number)
-        elif not kept and page.images:
-            scanned.append(page.number)  # an image and at most a running header: a scan or a plate
+        elif page.images and sum(len(line.text) for line in kept) < _MIN_PAGE_CHARS:
+            # an image and at most a running header or a figure's id: a scan or a plate
+            scanned.append(page.number)
+            kept = []
         result.append(Page(page.number, _as_text(kept, marks), label))
     with_text = [p for p in result if p.lines]
     if not with_text:
@@ -174,7 +188,6 @@ def _page_list(numbers: Sequence[int]) -> str:
 
 
 def _page_text(page: Any, number: int) -> _PageText:
-    # Rotated text is margin furniture (printer's slugs, "VerDate ..." strips), not the body.
     # Characters printed twice in one place (fake bold) count once; pdfplumber's own
     # dedupe_chars does this too but takes seconds a page.
     seen: set[tuple[str, int, int]] = set()
@@ -185,29 +198,82 @@ def _page_text(page: Any, number: int) -> _PageText:
             doubles.add(id(char))
         seen.add(key)
     doubles |= _overprinted_spaces(page.chars)
-    upright = page.filter(
-        lambda obj: obj.get("object_type") != "char" or (obj.get("upright", True) and id(obj) not in doubles)
-    )
+    # Characters outside the page's visible box are not on the page: a spread cut into pages
+    # carries the whole spread on each, and viewers and pdftotext show only the page's part.
+    x0, top, x1, bottom = page.bbox
+
+    def shown(obj: dict[str, Any], direction: str) -> bool:
+        return (
+            obj.get("object_type") != "char"
+            or (
+                _direction(obj) == direction
+                and id(obj) not in doubles
+                and x0 <= (obj["x0"] + obj["x1"]) / 2 <= x1
+                and top <= (obj["top"] + obj["bottom"]) / 2 <= bottom
+            )
+        )
+
+    upright = page.filter(lambda obj: shown(obj, "ltr"))
     chars = [c for c in upright.chars if not c["text"].isspace()]
     images = len(page.images)
     garbled_chars = sum(1 for c in chars if _GARBLED.search(c["text"]))
     if chars and garbled_chars / len(chars) > _GARBLED_SHARE:
         return _PageText(number, (), (), len(chars), images, garbled=True)
-    if not chars or (len(chars) < _MIN_PAGE_CHARS and images):
+    tables = _tables(upright) if chars else []
+    words = [w for w in _words(upright, "ltr") if not any(_inside(w, box) for box, _ in tables)]
+    # Text turned a quarter round (a landscape table on a portrait page, a figure's axis, a
+    # printer's slug in the margin) is read in its own direction and follows the page's text.
+    rotated = []
+    for direction in ("btt", "ttb"):
+        turned = page.filter(lambda obj, d=direction: shown(obj, d))  # type: ignore[misc]
+        for char in turned.chars:
+            char["size"] = char["x1"] - char["x0"]  # pdfminer gives a turned glyph's advance, not its size
+        if turned.chars:
+            rotated += [_turned(w, direction, page.width, page.height) for w in _words(turned, direction)]
+    found = len(chars) + sum(len(w["text"]) for w in rotated)
+    if not found or (found < _MIN_PAGE_CHARS and images):
         return _PageText(number, (), (), 0, images, garbled=False)  # a scan with a few stray characters is one
-    tables = _tables(upright)
-    words = []
+    return _PageText(
+        number, tuple(words), tuple(lines for _, lines in tables), found, images, garbled=False, rotated=tuple(rotated)
+    )
+
+
+def _direction(char: dict[str, Any]) -> str:
+    """Which way a character's line runs: ltr (upright, or upside down), btt (turned a quarter
+    anticlockwise), ttb (a quarter clockwise), or "" (at a slant: a watermark)."""
+    a, b, c, d, _, _ = char.get("matrix") or (1, 0, 0, 1, 0, 0)
+    if abs(b) < 1e-6 * (abs(a) + 1e-9) or char.get("upright", True):
+        return "ltr"
+    if abs(a) < 1e-3 * abs(b):
+        return "btt" if b > 0 else "ttb"
+    return ""
+
+
+def _words(page: Any, direction: str) -> list[dict[str, Any]]:
     # a word ends where the gap to the next glyph is wider than a share of the type size, not
     # than a fixed 3 points: in small or tightly justified type word spaces are narrower than that
-    words_found = upright.extract_words(
+    found = page.extract_words(
         extra_attrs=["size", "fontname"], keep_blank_chars=False, use_text_flow=False,
         x_tolerance=_WORD_GAP * 12, x_tolerance_ratio=_WORD_GAP,
+        char_dir_rotated=direction if direction != "ltr" else "ttb",
+        line_dir_rotated="ltr" if direction == "btt" else "rtl",
     )
-    for word in words_found:
+    words = []
+    for word in found:
         text = _GARBLED.sub("", word["text"])
-        if text.strip() and not any(_inside(word, box) for box, _ in tables):
+        if text.strip():
             words.append({**word, "text": text})
-    return _PageText(number, tuple(words), tuple(lines for _, lines in tables), len(chars), images, garbled=False)
+    return words
+
+
+def _turned(word: dict[str, Any], direction: str, width: float, height: float) -> dict[str, Any]:
+    """A turned word's box as it stands when the page is turned to read it, so that it is grouped
+    into lines and columns as upright words are."""
+    if direction == "btt":
+        box = {"x0": height - word["bottom"], "x1": height - word["top"], "top": word["x0"], "bottom": word["x1"]}
+    else:
+        box = {"x0": word["top"], "x1": word["bottom"], "top": width - word["x1"], "bottom": width - word["x0"]}
+    return {**word, **box}
 
 
 def _overprinted_spaces(chars: list[dict[str, Any]]) -> set[int]:
@@ -255,21 +321,31 @@ def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> boo
 
 
 def _rows(words: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Words grouped into rows: a word joins one of the last rows if it overlaps most of its height.
+    """Words grouped into rows: a word joins one of the last rows if it overlaps most of its height
+    and stands beside the row's words, not over one of them.
 
-    Overlap rather than equal tops, so a raised bullet or a footnote mark stays on its line.
+    Overlap rather than equal tops, so a raised bullet or a footnote mark stays on its line; beside,
+    because a line of small type set over a display word (a cover's "We Care") is a line of its own.
     """
     rows: list[list[dict[str, Any]]] = []
     for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
         for row in reversed(rows[-3:]):
             first = row[0]
             overlap = min(first["bottom"], word["bottom"]) - max(first["top"], word["top"])
-            if overlap >= 0.5 * min(first["bottom"] - first["top"], word["bottom"] - word["top"]):
+            if overlap >= 0.5 * min(first["bottom"] - first["top"], word["bottom"] - word["top"]) and not any(
+                _covers(other, word) for other in row
+            ):
                 row.append(word)
                 break
         else:
             rows.append([word])
     return [sorted(row, key=lambda w: w["x0"]) for row in rows]
+
+
+def _covers(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether two words share more than half the narrower one's width: not neighbours on a line."""
+    shared = min(one["x1"], other["x1"]) - max(one["x0"], other["x0"])
+    return shared > 0.5 * min(one["x1"] - one["x0"], other["x1"] - other["x0"])
 
 
 def _gutters(rows: list[list[dict[str, Any]]], body_size: float) -> list[float]:
@@ -291,9 +367,10 @@ def _gutters(rows: list[list[dict[str, Any]]], body_size: float) -> list[float]:
             crossings[int(w["x1"] - left) + 1] -= 1
     cover = list(itertools.accumulate(crossings))
     allowed = max(2, int(len(rows) * 0.1))  # titles and headers may span the columns
+    masthead = _masthead_rows(rows, left, width)
     min_gap = max(4.0, 0.4 * body_size)
     gaps = []
-    for free, run in itertools.groupby(range(width), key=lambda x: cover[x] <= allowed):
+    for free, run in itertools.groupby(range(width), key=lambda x: cover[x] <= allowed + masthead[x]):
         xs = list(run)
         if free and len(xs) >= min_gap and xs[0] > 0 and xs[-1] < width - 2:
             gaps.append(left + (xs[0] + xs[-1]) / 2)
@@ -311,6 +388,24 @@ def _gutters(rows: list[list[dict[str, Any]]], body_size: float) -> list[float]:
         if statistics.mean(sum(len(w["text"]) for w in s) + len(s) - 1 for s in segments) < 12:
             return []
     return gaps
+
+
+def _masthead_rows(rows: list[list[dict[str, Any]]], left: float, width: int) -> list[int]:
+    """For each x, how many rows from the top of the page run across it: a paper's title and
+    authors span its columns however many lines they take, and do not close the gutter below."""
+    leading = [0] * width  # a strip every row crosses is no gutter however it is counted
+    open_xs = set(range(width))
+    for k, row in enumerate(rows[: len(rows) // 3]):  # a masthead, not the page
+        covered = bytearray(width)
+        for w in row:
+            start, end = max(int(w["x0"] - left), 0), min(int(w["x1"] - left) + 1, width)
+            covered[start:end] = b"\x01" * (end - start)
+        for x in [x for x in open_xs if not covered[x]]:
+            leading[x] = k
+            open_xs.discard(x)
+        if not open_xs:
+            break
+    return leading
 
 
 def _column_of(word: dict[str, Any], bounds: list[float]) -> int:
@@ -638,8 +733,13 @@ def _with_next_line(lines: list[_Line], k: int) -> str:
     set on two lines, "Instructions for" / "Form 1040NR", is judged whole)."""
     text = lines[k].text.strip()
     words = text.split()
-    if k + 1 < len(lines) and words and (words[-1] in _RUNS_ON or text.endswith(",")) and lines[k + 1].size == lines[k].size:
-        return text + " " + lines[k + 1].text.strip()
+    if k + 1 < len(lines) and words:
+        following = lines[k + 1]
+        same_type = (words[-1] in _RUNS_ON or text.endswith(",")) and following.size == lines[k].size
+        # a line that goes on in lower case right below continues the sentence, whatever its type
+        sentence_goes_on = following.text[:1].islower() and not following.paragraph_start
+        if same_type or sentence_goes_on:
+            return text + " " + following.text.strip()
     return text
 
 
@@ -650,7 +750,7 @@ def _is_bold_heading(line: _Line, previous: _Line | None) -> bool:
         and (line.paragraph_start or previous is not None)
         and len(line.text) <= 100
         and line.text.rstrip()[-1:] not in ".,;:。，；："
-        and bool(re.search(r"[^\W\d_]{2}", line.text))
+        and bool(_WORDLIKE.search(line.text))
     )
 
 
@@ -659,7 +759,7 @@ def _as_text(lines: list[_Line], marks: dict[float, str]) -> tuple[str, ...]:
     out: list[str] = []
     previous: _Line | None = None  # the heading line just written
     for k, line in enumerate(lines):
-        mark = marks.get(line.size, "") if len(line.text) <= 150 and re.search(r"[^\W\d_]", line.text) else ""
+        mark = marks.get(line.size, "") if len(line.text) <= 150 and _WORDLIKE.search(line.text) else ""
         if mark and _reads_as_body(_with_next_line(lines, k)):
             mark = ""
         if not mark and _is_bold_heading(line, previous):
