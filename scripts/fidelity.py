@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -79,6 +80,12 @@ def pdftotext_pages(path: Path) -> list[str] | None:
     done = subprocess.run([program, "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=600, check=False)
     if done.returncode != 0:
         return None
+    if b"Missing language pack" in done.stderr:
+        print(
+            f"{path}: pdftotext has no poppler-data for its fonts and reads none of their text "
+            "(apt-get install poppler-data): its coverage is measured against less than the page holds",
+            file=sys.stderr,
+        )
     pages = done.stdout.decode("utf-8", "replace").split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
