@@ -18,19 +18,20 @@ PDF_READER_VERSION = 3
 #: what a file converted by LibreOffice reads as changed (the Word reader's output)
 OFFICE_READER_VERSION = 1
 
-#: file suffixes that ingest reads: (module, function) of each reader, called (bytes, password)
-_READERS: dict[str, tuple[str, str]] = {
-    ".txt": ("text", "read_text"),
-    ".md": ("markdown", "read_markdown"),
-    ".pdf": ("pdf", "read_pdf"),
-    ".html": ("html", "read_html"),
-    ".htm": ("html", "read_html"),
-    ".xhtml": ("html", "read_html"),
-    ".docx": ("docx", "read_docx"),
-    ".odt": ("odt", "read_odt"),
-    ".doc": ("office", "read_doc"),
-    ".wps": ("office", "read_wps"),
-    ".rtf": ("office", "read_rtf"),
+#: file suffixes that ingest reads: the module and function of each reader, and whether it takes
+#: a password as well as the bytes (encrypted PDFs)
+_READERS: dict[str, tuple[str, str, bool]] = {
+    ".txt": ("text", "read_text", False),
+    ".md": ("markdown", "read_markdown", False),
+    ".pdf": ("pdf", "read_pdf", True),
+    ".html": ("html", "read_html", False),
+    ".htm": ("html", "read_html", False),
+    ".xhtml": ("html", "read_html", False),
+    ".docx": ("docx", "read_docx", False),
+    ".odt": ("odt", "read_odt", False),
+    ".doc": ("office", "read_doc", False),
+    ".wps": ("office", "read_wps", False),
+    ".rtf": ("office", "read_rtf", False),
 }
 SUFFIXES = tuple(_READERS)
 #: suffixes whose real format is read from the file's first bytes
@@ -59,11 +60,9 @@ def reader_for(suffix: str) -> Callable[[bytes, str], Source] | None:
     found = _READERS.get(suffix)
     if found is None:
         return None
-    module, name = found
+    module, name, takes_password = found
     function: Callable[..., Source] = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    if module in ("pdf", "office"):
-        return function
-    return lambda data, _password: function(data)
+    return function if takes_password else lambda data, _password: function(data)
 
 
 def real_suffix(path: Path, data: bytes) -> str:

@@ -44,15 +44,15 @@ def sniff(data: bytes, suffix: str) -> str:
     return suffix
 
 
-def read_doc(data: bytes, _password: str = "") -> Source:
+def read_doc(data: bytes) -> Source:
     return _read_converted(data, ".doc")
 
 
-def read_wps(data: bytes, _password: str = "") -> Source:
+def read_wps(data: bytes) -> Source:
     return _read_converted(data, ".wps")
 
 
-def read_rtf(data: bytes, _password: str = "") -> Source:
+def read_rtf(data: bytes) -> Source:
     return _read_converted(data, ".rtf")
 
 

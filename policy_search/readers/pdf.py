@@ -201,35 +201,34 @@ def _page_text(page: Any, number: int) -> _PageText:
     # Characters outside the page's visible box are not on the page: a spread cut into pages
     # carries the whole spread on each, and viewers and pdftotext show only the page's part.
     x0, top, x1, bottom = page.bbox
+    directions = {
+        id(char): _direction(char)
+        for char in page.chars
+        if id(char) not in doubles
+        and x0 <= (char["x0"] + char["x1"]) / 2 <= x1
+        and top <= (char["top"] + char["bottom"]) / 2 <= bottom
+    }
 
-    def shown(obj: dict[str, Any], direction: str) -> bool:
-        return (
-            obj.get("object_type") != "char"
-            or (
-                _direction(obj) == direction
-                and id(obj) not in doubles
-                and x0 <= (obj["x0"] + obj["x1"]) / 2 <= x1
-                and top <= (obj["top"] + obj["bottom"]) / 2 <= bottom
-            )
-        )
+    def set_in(direction: str) -> Any:  # the page with only its characters that run this way
+        return page.filter(lambda obj: obj.get("object_type") != "char" or directions.get(id(obj)) == direction)
 
-    upright = page.filter(lambda obj: shown(obj, "ltr"))
+    upright = set_in("ltr")
     chars = [c for c in upright.chars if not c["text"].isspace()]
     images = len(page.images)
     garbled_chars = sum(1 for c in chars if _GARBLED.search(c["text"]))
     if chars and garbled_chars / len(chars) > _GARBLED_SHARE:
         return _PageText(number, (), (), len(chars), images, garbled=True)
     tables = _tables(upright) if chars else []
-    words = [w for w in _words(upright, "ltr") if not any(_inside(w, box) for box, _ in tables)]
+    words = [w for w in _words(upright) if not any(_inside(w, box) for box, _ in tables)]
     # Text turned a quarter round (a landscape table on a portrait page, a figure's axis, a
     # printer's slug in the margin) is read in its own direction and follows the page's text.
     rotated = []
-    for direction in ("btt", "ttb"):
-        turned = page.filter(lambda obj, d=direction: shown(obj, d))  # type: ignore[misc]
+    present = set(directions.values())
+    for direction in [d for d in ("btt", "ttb") if d in present]:
+        turned = set_in(direction)
         for char in turned.chars:
             char["size"] = char["x1"] - char["x0"]  # pdfminer gives a turned glyph's advance, not its size
-        if turned.chars:
-            rotated += [_turned(w, direction, page.width, page.height) for w in _words(turned, direction)]
+        rotated += [_turned(w, direction, page.width, page.height) for w in _words(turned, direction)]
     found = len(chars) + sum(len(w["text"]) for w in rotated)
     if not found or (found < _MIN_PAGE_CHARS and images):
         return _PageText(number, (), (), 0, images, garbled=False)  # a scan with a few stray characters is one
@@ -249,14 +248,14 @@ def _direction(char: dict[str, Any]) -> str:
     return ""
 
 
-def _words(page: Any, direction: str) -> list[dict[str, Any]]:
+def _words(page: Any, turned: str = "") -> list[dict[str, Any]]:
+    """The words of a page's upright characters, or of its characters turned one way (btt, ttb)."""
     # a word ends where the gap to the next glyph is wider than a share of the type size, not
     # than a fixed 3 points: in small or tightly justified type word spaces are narrower than that
+    direction = {"char_dir_rotated": turned, "line_dir_rotated": "ltr" if turned == "btt" else "rtl"} if turned else {}
     found = page.extract_words(
         extra_attrs=["size", "fontname"], keep_blank_chars=False, use_text_flow=False,
-        x_tolerance=_WORD_GAP * 12, x_tolerance_ratio=_WORD_GAP,
-        char_dir_rotated=direction if direction != "ltr" else "ttb",
-        line_dir_rotated="ltr" if direction == "btt" else "rtl",
+        x_tolerance=_WORD_GAP * 12, x_tolerance_ratio=_WORD_GAP, **direction,
     )
     words = []
     for word in found:
