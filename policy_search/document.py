@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from pathlib import Path
 
 from .cache import SourceCache
@@ -13,13 +14,24 @@ from .passages import build_passages
 from .readers import CACHED, SUFFIXES, PdfPasswordError, UnreadableFile, read_source, real_suffix
 from .structure import structure, structure_blocks
 
-__all__ = ["SUFFIXES", "parse_document", "parse_bytes", "document_from_source", "doc_id_for", "content_hash"]
+__all__ = ["SUFFIXES", "parse_document", "parse_bytes", "document_from_source", "doc_id_for", "doc_ids_for", "content_hash"]
+
+
+def _relative(path: Path, root: Path) -> Path:
+    return path.relative_to(root) if root != path else Path(path.name)
 
 
 def doc_id_for(path: Path, root: Path) -> str:
     """The stable id of a document: its path under the ingested root, without extension."""
-    relative = path.relative_to(root) if root != path else Path(path.name)
-    return relative.with_suffix("").as_posix()
+    return _relative(path, root).with_suffix("").as_posix()
+
+
+def doc_ids_for(paths: list[Path], root: Path) -> dict[Path, str]:
+    """The ids of a folder's documents: each its path without extension, but with it for files
+    that share that path (``report.docx`` and ``report.pdf`` side by side are two documents)."""
+    bare = {path: doc_id_for(path, root) for path in paths}
+    shared = Counter(bare.values())
+    return {path: doc_id if shared[doc_id] == 1 else _relative(path, root).as_posix() for path, doc_id in bare.items()}
 
 
 def content_hash(data: bytes) -> str:
@@ -27,9 +39,15 @@ def content_hash(data: bytes) -> str:
 
 
 def parse_document(
-    path: Path, root: Path, source_name: str | None = None, password: str = "", cache: SourceCache | None = None
+    path: Path,
+    root: Path,
+    source_name: str | None = None,
+    password: str = "",
+    cache: SourceCache | None = None,
+    doc_id: str | None = None,
 ) -> Document:
-    """Parse one file into a Document; raises UnreadableFile with the reason.
+    """Parse one file into a Document; raises UnreadableFile with the reason. Its id is
+    ``doc_id`` when given (ingest's, which knows the file's neighbours), else its path's.
 
     With a cache, what a PDF or a file converted by LibreOffice reads as is taken from it when
     these bytes were read before (both are slow to read).
@@ -41,7 +59,7 @@ def parse_document(
     digest = content_hash(data)
     reader = CACHED.get(real_suffix(path, data))
     if cache is None or reader is None:
-        return document_from_source(read_source(path, data, password), path, root, digest, source_name)
+        return document_from_source(read_source(path, data, password), path, root, digest, source_name, doc_id)
     cached = cache.get(reader, digest)
     if isinstance(cached, str):
         raise UnreadableFile(f"{path}: {cached}")
@@ -53,7 +71,7 @@ def parse_document(
                 cache.put(reader, digest, str(exc).removeprefix(f"{path}: "))
             raise
         cache.put(reader, digest, cached)
-    return document_from_source(cached, path, root, digest, source_name)
+    return document_from_source(cached, path, root, digest, source_name, doc_id)
 
 
 def parse_bytes(data: bytes, path: Path, root: Path, source_name: str | None = None, password: str = "") -> Document:
@@ -62,7 +80,7 @@ def parse_bytes(data: bytes, path: Path, root: Path, source_name: str | None = N
 
 
 def document_from_source(
-    source: Source, path: Path, root: Path, digest: str, source_name: str | None = None
+    source: Source, path: Path, root: Path, digest: str, source_name: str | None = None, doc_id: str | None = None
 ) -> Document:
     """The rest of the pipeline after a reader: clean, structure, passages, language."""
     if source.blocks:
@@ -78,7 +96,7 @@ def document_from_source(
     numbers = [p.number for p in source.pages if p.number is not None]
     numbers += [b.page for b in source.blocks if b.page is not None]
     return Document(
-        doc_id=doc_id_for(path, root),
+        doc_id=doc_id or doc_id_for(path, root),
         title=title or source.fallback_title or path.stem,
         date=date or source.date,
         source=source_name or str(path),

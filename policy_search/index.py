@@ -28,7 +28,7 @@ from whoosh.fields import ID, NUMERIC, STORED, Schema
 from .analysis import analyzer_for, dictionary_digest, has_han, prepare_lexicon, read_dictionary
 from .cache import SourceCache
 from .codec import Analysed, PolicyCodec, TextField
-from .document import SUFFIXES, doc_id_for, parse_document
+from .document import SUFFIXES, doc_ids_for, parse_document
 from .errors import IndexLocked, IndexMissing, PolicySearchError
 from .model import LANGUAGES, Document, DocumentInfo
 from .readers import UnreadableFile
@@ -94,11 +94,12 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class _Job:
-    """A file to parse: where it is, the root its doc_id is relative to, how it is named."""
+    """A file to parse: where it is, the root its doc_id is relative to, how it is named, its id."""
 
     path: Path
     base: Path
     source: str
+    doc_id: str
 
 
 @dataclass
@@ -258,9 +259,10 @@ def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
         else:
             plan.failed.append((str(root), "no such file or directory"))
             continue
+        ids = doc_ids_for(files, base)
         for path in files:
-            doc_id = doc_id_for(path, base)
-            if doc_id in plan.seen:
+            doc_id = ids[path]
+            if doc_id in plan.seen:  # the same file given twice, or under two roots
                 plan.failed.append((str(path), f"another file already has the document id {doc_id!r}"))
                 continue
             plan.seen.add(doc_id)
@@ -275,7 +277,7 @@ def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
                 if record.content_hash == digest:
                     plan.unchanged += 1
                     continue
-            plan.to_parse.append(_Job(path, base, str(path)))
+            plan.to_parse.append(_Job(path, base, str(path), doc_id))
     return plan
 
 
@@ -309,7 +311,7 @@ def _parse_one(job: _Job, password: str, cache: Path, dictionary: tuple[str, ...
     """Parse and analyse one file in a worker (which reads it itself: no file's bytes cross
     processes, and the writing process only adds postings)."""
     try:
-        doc = parse_document(job.path, job.base, job.source, password, SourceCache(cache))
+        doc = parse_document(job.path, job.base, job.source, password, SourceCache(cache), job.doc_id)
         return doc, _analyse(doc, make_schema(dictionary)), ""
     except UnreadableFile as exc:
         return None, (), str(exc).removeprefix(f"{job.path}: ")

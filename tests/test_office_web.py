@@ -14,7 +14,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from policy_search import ingest
+from policy_search import ingest, open_index
 from policy_search.document import parse_document
 from policy_search.readers import UnreadableFile, office
 
@@ -260,3 +260,24 @@ def test_table_of_contents_in_a_word_file_without_heading_styles(tmp_path: Path)
     assert contents.text == "目录\n一、总体要求\n二、主要任务\n三、保障措施" and contents.section == ()
     assert passage_with(doc, "要坚持以人民为中心").section == ("一、总体要求",)
     assert passage_with(doc, "明确开设整合要求").section == ("二、主要任务",)
+
+
+def test_files_of_one_name_in_several_formats_each_keep_their_extension_in_the_id(tmp_path: Path) -> None:
+    # a declaration saved as .docx and .odt beside each other (and a text of another name)
+    folder = tmp_path / "decl"
+    folder.mkdir()
+    for suffix in (".docx", ".odt"):
+        (folder / f"declaration{suffix}").write_bytes((WEB / f"unst-eng_spa_mult{suffix}").read_bytes())
+    (folder / "handbook.docx").write_bytes((WEB / "unst-handbook-1p.docx").read_bytes())
+    index_dir = tmp_path / "index"
+    report = ingest(folder, index_dir)
+    assert report.new == 3 and not report.failed
+    index = open_index(index_dir)
+    assert sorted(d.doc_id for d in index.documents()) == ["declaration.docx", "declaration.odt", "handbook"]
+    hit = index.search('"born free and equal in dignity"', doc="declaration.odt").hits[0]
+    assert hit.doc_id == "declaration.odt" and hit.source == str(folder / "declaration.odt")
+    # one of them gone: the other is the only file of that name again, and takes the bare id
+    (folder / "declaration.odt").unlink()
+    again = ingest(folder, index_dir)
+    assert (again.new, again.removed, again.unchanged, again.failed) == (1, 2, 1, ())
+    assert sorted(d.doc_id for d in open_index(index_dir).documents()) == ["declaration", "handbook"]
