@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import itertools
 import json
 import random
 import re
@@ -163,7 +164,12 @@ def _cut_words(text: str, kind: str, rng: random.Random) -> Span | None:
     if _SYNTAX.search(span) or _HAN_RUN.search(span):
         return None
     folded = [part for w in words[first : first + length] for part in _PART.findall(fold_latin(w.group(0)))]
-    pattern = r"(?<![^\W_])(?<!\d[.,])" + r"[\W_]+".join(map(re.escape, folded)) + r"(?![^\W_])(?![.,]\d)"
+    pattern = r"(?<![^\W_])(?<!\d[.,])" + re.escape(folded[0])
+    for before, part in itertools.pairwise(folded):
+        # between two numbers, a lone point or comma makes one number of them (1,800 is not 1-800)
+        joiner = r"(?![.,]\d)[\W_]+" if before[-1].isdigit() and part[0].isdigit() else r"[\W_]+"
+        pattern += joiner + re.escape(part)
+    pattern += r"(?![^\W_])(?![.,]\d)"
     return Span(kind, span, re.compile(pattern))
 
 

@@ -351,6 +351,9 @@ def test_a_spread_cut_into_pages_gives_each_page_only_its_own_half() -> None:
 
 def test_a_masthead_across_both_columns_does_not_merge_the_columns_below_it() -> None:
     doc = parse_document(DATA / "pdf" / "unst-multi-column-2p.pdf", DATA)
+    # the arXiv stamp in the margin, turned and in larger type, is read but is not the title
+    assert doc.title == "Dense Passage Retrieval for Open-Domain Question Answering"
+    assert "arXiv:2004.04906v3 [cs.CL] 30 Sep 2020" in " ".join(p.text for p in doc.passages)
     abstract = passage_with(doc, "Open-domain question answering relies on efficient passage retrieval")
     assert abstract.page == 1 and abstract.section == ("Dense Passage Retrieval for Open-Domain Question Answering",)
     assert "to select candidate contexts, where traditional sparse vector space models" in abstract.text
@@ -384,3 +387,14 @@ def test_text_turned_a_quarter_round_is_read_in_its_own_direction(tmp_path: Path
         passage = passage_with(doc, row)
         assert page_at(passage.page, passage.page_label, passage.breaks, passage.text.index(row))[0] == 2 + k // 2
     assert doc.warnings == ()
+
+
+def test_accents_set_as_glyphs_of_their_own_join_their_letter() -> None:
+    # the Federal Register sets ê, ç and ã as a letter and an accent glyph over (or under) it
+    rule = parse("federal-register-2020-17221.pdf")
+    brazil = passage_with(rule, "Agência Nacional de Aviação Civil")
+    assert brazil.page == 5
+    assert not [p for p in rule.passages if re.search(r"[ˆ¸˜´`¨˘]", p.text)]
+    # and TeX's Type 1 fonts a breve over the g of an author's name
+    paper = parse_document(DATA / "pdf" / "unst-multi-column-2p.pdf", DATA)
+    assert "Barlas Oğuz" in " ".join(p.text for p in paper.passages[:6])

@@ -16,6 +16,7 @@ import io
 import itertools
 import re
 import statistics
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -59,6 +60,8 @@ class _Line:
     bold: bool = False  # every word set in a bold face
     #: every font size on the line (a run-in label in small capitals shares a line with the body)
     sizes: frozenset[float] = frozenset()
+    #: read from text turned a quarter round: set apart from the page's flow, never its heading
+    turned: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def read_pdf(data: bytes, password: str = "") -> Source:
                     p,
                     lines=(
                         *_reading_order(list(p.words), p.tables, body_size),
-                        *_reading_order(list(p.rotated), (), body_size),
+                        *(replace(line, turned=True) for line in _reading_order(list(p.rotated), (), body_size)),
                     ),
                 )
                 for p in pages
@@ -198,6 +201,7 @@ def _page_text(page: Any, number: int) -> _PageText:
             doubles.add(id(char))
         seen.add(key)
     doubles |= _overprinted_spaces(page.chars)
+    doubles |= _composed_accents(page.chars)
     # Characters outside the page's visible box are not on the page: a spread cut into pages
     # carries the whole spread on each, and viewers and pdftotext show only the page's part.
     x0, top, x1, bottom = page.bbox
@@ -273,6 +277,40 @@ def _turned(word: dict[str, Any], direction: str, width: float, height: float) -
     else:
         box = {"x0": word["top"], "x1": word["bottom"], "top": width - word["x1"], "bottom": width - word["x0"]}
     return {**word, **box}
+
+
+#: accents that some typesetters (TeX's Type 1 fonts, the Federal Register's) set as glyphs of
+#: their own over or under a letter, and the combining marks they stand for
+_SPACING_ACCENTS = {
+    "`": "\u0300", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "¯": "\u0304", "˘": "\u0306",
+    "˙": "\u0307", "¨": "\u0308", "˚": "\u030a", "˝": "\u030b", "ˇ": "\u030c", "¸": "\u0327", "˛": "\u0328",
+}
+
+
+def _composed_accents(chars: list[dict[str, Any]]) -> set[int]:
+    """Accent glyphs set over (or under) the letter beside them in the content stream: the
+    letter takes the accent (``g`` ``˘`` is ``ğ``, ``c`` ``¸`` is ``ç``), and the glyph's id is
+    returned to be dropped. An accent standing on its own (a backtick as a currency sign) stays."""
+    found = set()
+    for k, accent in enumerate(chars):
+        mark = _SPACING_ACCENTS.get(accent["text"])
+        if mark is None:
+            continue
+        middle = (accent["x0"] + accent["x1"]) / 2
+        for letter in (chars[k - 1] if k else None, chars[k + 1] if k + 1 < len(chars) else None):
+            if (
+                letter is not None
+                and len(letter["text"]) == 1
+                and letter["text"].isalpha()
+                and letter["x0"] <= middle <= letter["x1"]
+                and abs(letter["top"] - accent["top"]) < letter["bottom"] - letter["top"]
+            ):
+                composed = unicodedata.normalize("NFC", letter["text"] + mark)
+                if len(composed) == 1:
+                    letter["text"] = composed
+                    found.add(id(accent))
+                    break
+    return found
 
 
 def _overprinted_spaces(chars: list[dict[str, Any]]) -> set[int]:
@@ -352,7 +390,10 @@ def _gutters(rows: list[list[dict[str, Any]]], body_size: float) -> list[float]:
 
     A gutter is a vertical strip that (nearly) no row of text crosses, at least about a
     character wide, with prose on both sides: each column must hold words in a good share of
-    the rows, and lines of a dozen characters or more on average (table columns do not).
+    the rows, and lines of a dozen characters or more on average (table columns do not). A
+    masthead may cross it (a paper's title and authors span its columns, however many lines they
+    take): the rows at the top of the page are set aside one by one, up to a third of them,
+    until the rows below show a gutter.
     """
     if len(rows) < 8:
         return []
@@ -360,51 +401,47 @@ def _gutters(rows: list[list[dict[str, Any]]], body_size: float) -> list[float]:
     right = max(w["x1"] for row in rows for w in row)
     width = int(right - left) + 2
     crossings = [0] * (width + 1)
-    for row in rows:
+
+    def count(row: list[dict[str, Any]], step: int) -> None:
         for w in row:
-            crossings[int(w["x0"] - left)] += 1
-            crossings[int(w["x1"] - left) + 1] -= 1
-    cover = list(itertools.accumulate(crossings))
+            crossings[int(w["x0"] - left)] += step
+            crossings[int(w["x1"] - left) + 1] -= step
+
+    for row in rows:
+        count(row, 1)
     allowed = max(2, int(len(rows) * 0.1))  # titles and headers may span the columns
-    masthead = _masthead_rows(rows, left, width)
     min_gap = max(4.0, 0.4 * body_size)
-    gaps = []
-    for free, run in itertools.groupby(range(width), key=lambda x: cover[x] <= allowed + masthead[x]):
-        xs = list(run)
-        if free and len(xs) >= min_gap and xs[0] > 0 and xs[-1] < width - 2:
-            gaps.append(left + (xs[0] + xs[-1]) / 2)
-    if not gaps or len(gaps) > 3:
-        return []
+    for top in range(len(rows) // 3 + 1):
+        if top:
+            count(rows[top - 1], -1)
+        cover = list(itertools.accumulate(crossings))
+        gaps = []
+        for free, run in itertools.groupby(range(width), key=lambda x: cover[x] <= allowed):
+            xs = list(run)
+            if free and len(xs) >= min_gap and xs[0] > 0 and xs[-1] < width - 2:
+                gaps.append(left + (xs[0] + xs[-1]) / 2)
+        if gaps and _are_columns(rows[top:], gaps, left, right):
+            return gaps
+    return []
+
+
+def _are_columns(rows: list[list[dict[str, Any]]], gaps: list[float], left: float, right: float) -> bool:
+    """Whether the strips between gaps hold columns of prose: at most four, each wide enough,
+    with words in a quarter of the rows or more, a dozen characters a line on average."""
+    if len(gaps) > 3:
+        return False
     bounds = [left, *gaps, right]
     for col in range(len(bounds) - 1):
         lo, hi = bounds[col], bounds[col + 1]
         if hi - lo < 0.15 * (right - left):
-            return []
+            return False
         segments = [[w for w in row if lo <= w["x0"] and w["x1"] <= hi] for row in rows]
         segments = [s for s in segments if s]
         if len(segments) < 0.25 * len(rows):
-            return []
+            return False
         if statistics.mean(sum(len(w["text"]) for w in s) + len(s) - 1 for s in segments) < 12:
-            return []
-    return gaps
-
-
-def _masthead_rows(rows: list[list[dict[str, Any]]], left: float, width: int) -> list[int]:
-    """For each x, how many rows from the top of the page run across it: a paper's title and
-    authors span its columns however many lines they take, and do not close the gutter below."""
-    leading = [0] * width  # a strip every row crosses is no gutter however it is counted
-    open_xs = set(range(width))
-    for k, row in enumerate(rows[: len(rows) // 3]):  # a masthead, not the page
-        covered = bytearray(width)
-        for w in row:
-            start, end = max(int(w["x0"] - left), 0), min(int(w["x1"] - left) + 1, width)
-            covered[start:end] = b"\x01" * (end - start)
-        for x in [x for x in open_xs if not covered[x]]:
-            leading[x] = k
-            open_xs.discard(x)
-        if not open_xs:
-            break
-    return leading
+            return False
+    return True
 
 
 def _column_of(word: dict[str, Any], bounds: list[float]) -> int:
@@ -670,12 +707,13 @@ def _first_page_title(pages: list[_PageText], body_size: float) -> str:
     first = next((page for page in pages if page.lines and not page.garbled), None)
     if first is None or not body_size:
         return ""
-    large = [line for line in first.lines if line.size >= 1.2 * body_size and line.text.strip()]
+    upright = [line for line in first.lines if not line.turned]
+    large = [line for line in upright if line.size >= 1.2 * body_size and line.text.strip()]
     if not large:
         return ""
     largest = max(line.size for line in large)
     run: list[str] = []
-    for line in first.lines:
+    for line in upright:
         if run and line.paragraph_start:
             break  # the title is one paragraph, however many lines it wraps to
         if abs(line.size - largest) < 0.5 and line.text.strip():
@@ -698,6 +736,7 @@ def _heading_marks(lines: list[_Line]) -> dict[float, str]:
     The body size is the whole document's: on a page of long footnotes, most characters are
     in the footnotes' small type, and the body would look like headings.
     """
+    lines = [line for line in lines if not line.turned]
     body = _body_size((line.size, len(line.text)) for line in lines if line.size)
     larger = sorted({line.size for line in lines if line.size >= body * 1.15}, reverse=True)
     return {size: "#" * min(rank, 3) + " " for rank, size in enumerate(larger, start=1)}
@@ -759,9 +798,11 @@ def _as_text(lines: list[_Line], marks: dict[float, str]) -> tuple[str, ...]:
     previous: _Line | None = None  # the heading line just written
     for k, line in enumerate(lines):
         mark = marks.get(line.size, "") if len(line.text) <= 150 and _WORDLIKE.search(line.text) else ""
+        if line.turned:
+            mark = ""
         if mark and _reads_as_body(_with_next_line(lines, k)):
             mark = ""
-        if not mark and _is_bold_heading(line, previous):
+        if not mark and not line.turned and _is_bold_heading(line, previous):
             mark = _BOLD_MARK
         if mark:
             if previous is not None and previous.size == line.size and line.gap < line.size and len(out[-1]) < 200:
