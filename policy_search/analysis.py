@@ -334,12 +334,10 @@ def fine_parts(word: str, dictionary: tuple[str, ...] = ()) -> tuple[str, ...]:
     log_total = math.log(jieba.total)
     route: dict[int, tuple[float, int]] = {n: (0.0, 0)}
     for idx in range(n - 1, -1, -1):
-        candidates = [
-            (math.log(jieba.FREQ.get(word[idx : x + 1]) or 1) - log_total + route[x + 1][0], x)
-            for x in dag[idx]
-            if not (idx == 0 and x == n - 1)
-        ]
-        route[idx] = max(candidates)
+        # the whole word is not one of its own parts; when it is the only word that starts here
+        # (X射线: "X" alone is not in the dictionary), the first character stands alone
+        ends = [x for x in dag[idx] if not (idx == 0 and x == n - 1)] or [idx]
+        route[idx] = max((math.log(jieba.FREQ.get(word[idx : x + 1]) or 1) - log_total + route[x + 1][0], x) for x in ends)
     parts: list[str] = []
     idx = 0
     while idx < n:

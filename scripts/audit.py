@@ -42,6 +42,8 @@ from whoosh.support.charset import accent_map
 from policy_search import ingest, open_index
 from policy_search.analysis import APOSTROPHES, FRENCH_ELISIONS, analyzer_for, fold_chars
 from policy_search.api import Index
+from policy_search.document import SUFFIXES
+from policy_search.index import is_listed
 
 ROOT = Path(__file__).resolve().parent.parent
 HAN = "\u3400-\u9fff\uf900-\ufaff"
@@ -277,7 +279,7 @@ def _sample_files(corpus: Path, files: int | None, seed: int, into: Path) -> Pat
     """A copy of ``files`` files drawn at random from the corpus (all of them without a number)."""
     if files is None:
         return corpus
-    found = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix.lower() in (".txt", ".md", ".pdf"))
+    found = sorted(p for p in corpus.rglob("*") if is_listed(p, corpus) and p.suffix.lower() in SUFFIXES)
     chosen = random.Random(seed).sample(found, min(files, len(found)))
     for path in chosen:
         target = into / path.relative_to(corpus)
@@ -311,6 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             source = _sample_files(args.corpus, args.files, args.seed, Path(tmp) / "corpus")
             index_path = Path(tmp) / "index"
             report = ingest([source], index_path, jobs=2)
+            for path, reason in report.failed:
+                print(f"Error: {path}: {reason}", file=sys.stderr)
             print(f"{source}: {report.summary()}", file=sys.stderr)
         result = audit_recall(open_index(index_path), args.spans, args.seed, args.examples)
     print(f"{result['passages']:,} passages, seed {result['seed']}")

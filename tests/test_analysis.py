@@ -99,3 +99,12 @@ def test_pairs_of_two_words_keep_them_apart() -> None:
     assert han_pair("ab", "c") != han_pair("a", "bc")
     pairs = [t.text for t in analyzer_for("han2")("造RCEP国 5G 网络")]
     assert pairs == ["造rcep", "rcep国", "国5g", "5g网", "网络"]
+
+
+def test_a_word_whose_first_character_is_no_word_of_its_own_is_split() -> None:
+    # 船舶設備規則 (Taiwan law K0070016): "X射线" is in jieba's dictionary but "X" alone is not,
+    # so the only way on from its first character was the whole word; the law failed to ingest
+    assert fine_parts("X射线") == ("X", "射线")
+    text = "（四）可能產生Ｘ射線輻射之設備元件，在正常工作狀況下，其外部之輻射不得超過主管機關規定之限值"
+    words = [t.text for t in analyzer_for("zh", read_dictionary())(text)]
+    assert "x射线" in words or "X射线" in words
