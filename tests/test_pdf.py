@@ -389,6 +389,19 @@ def test_text_turned_a_quarter_round_is_read_in_its_own_direction(tmp_path: Path
     assert doc.warnings == ()
 
 
+def test_turned_labels_are_read_whole_though_pdfminer_calls_them_upright() -> None:
+    # the USDA's weekly round-up turns its charts' axis labels a quarter round with a matrix whose
+    # cosine is 1e-17: pdfminer calls the glyphs upright, and they were read one per row, reversed
+    doc = parse_document(DATA / "pdf" / "ag-energy-round-up-2017-02-24.pdf", DATA / "pdf")
+    labels = passage_with(doc, "cents/lb $/gal")
+    assert labels.page == 1
+    assert labels.text == "$/cwt cents/lb $/gal"
+    chart = passage_with(doc, "Central Illinois Crude Soybean Oil 48.00 46.00")
+    assert "38.00 36.00 34.00" in chart.text  # the tick labels, no longer cut by stray letters
+    assert not [p for p in doc.passages if re.search(r"\bla g\b|/\$|\bb l/", p.text)]
+    assert all("$/gal" not in heading for p in doc.passages for heading in p.section)
+
+
 def test_accents_set_as_glyphs_of_their_own_join_their_letter() -> None:
     # the Federal Register sets ê, ç and ã as a letter and an accent glyph over (or under) it
     rule = parse("federal-register-2020-17221.pdf")

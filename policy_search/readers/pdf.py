@@ -232,6 +232,7 @@ def _page_text(page: Any, number: int) -> _PageText:
         turned = set_in(direction)
         for char in turned.chars:
             char["size"] = char["x1"] - char["x0"]  # pdfminer gives a turned glyph's advance, not its size
+            char["upright"] = False  # so that pdfplumber reads it in its direction (see _direction)
         rotated += [_turned(w, direction, page.width, page.height) for w in _words(turned, direction)]
     found = len(chars) + sum(len(w["text"]) for w in rotated)
     if not found or (found < _MIN_PAGE_CHARS and images):
@@ -244,8 +245,10 @@ def _page_text(page: Any, number: int) -> _PageText:
 def _direction(char: dict[str, Any]) -> str:
     """Which way a character's line runs: ltr (upright, or upside down), btt (turned a quarter
     anticlockwise), ttb (a quarter clockwise), or "" (at a slant: a watermark)."""
-    a, b, c, d, _, _ = char.get("matrix") or (1, 0, 0, 1, 0, 0)
-    if abs(b) < 1e-6 * (abs(a) + 1e-9) or char.get("upright", True):
+    # from the matrix alone: pdfminer's "upright" is true of a quarter turn whose cosine came out
+    # as 1e-17 rather than 0 (a chart's axis labels)
+    a, b, _, _, _, _ = char.get("matrix") or (1, 0, 0, 1, 0, 0)
+    if abs(b) <= 1e-3 * abs(a):
         return "ltr"
     if abs(a) < 1e-3 * abs(b):
         return "btt" if b > 0 else "ttb"
