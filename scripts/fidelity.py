@@ -9,7 +9,9 @@ compared with that page's reference. Measured:
 - coverage: the share of the reference's words (Latin words, numbers, each Han character) that
   reach a passage, its section path or the title, counted as multisets; lines the reference
   repeats on three pages or more (running headers and footers) and printed page numbers are
-  not counted, since leaving them out is the point;
+  not counted, since leaving them out is the point; a word the reference spells out letter by
+  letter (``t h e i r`` in an OCR layer whose writer set no space inside it) counts as the word
+  when the passages hold it closed up;
 - glued words: passage words that the reference has as two words (``ofthe``), per passage word;
 - Han gaps: spaces between two Han characters in passages that the reference does not have;
 - repeated lines: reference header/footer lines that still stand inside passages;
@@ -25,7 +27,7 @@ import subprocess
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,7 @@ _TOKEN = re.compile(rf"[{HAN}]|[^\W\d_{HAN}]+|\d+")
 _LATIN_WORD = re.compile(rf"[^\W\d_{HAN}]+")
 _HAN_GAP = re.compile(rf"[{HAN}] +[{HAN}]")
 _COMPOUND = re.compile(rf"[^\W\d_{HAN}]+(?:-[^\W\d_{HAN}]+)+")
+_LETTER_RUN = re.compile(rf"(?<![^\W\d_{HAN}])[^\W\d_{HAN}](?: [^\W\d_{HAN}])+(?![^\W\d_{HAN}])")
 _HYPHEN_BREAK = re.compile(r"([^\W\d_]+)-\s*\n\s*([^\W\d_]+)")
 _DIGITS = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -114,6 +117,34 @@ def tokens(text: str, compounds: dict[str, list[str]] | None = None) -> list[str
     return [part for token in found for part in compounds.get(token, [token])]
 
 
+def closed_up(text: str, passage_words: set[str]) -> str:
+    """A text with each run of spaced single letters that spells passage words closed up
+    (``A l e t t e r`` is ``A letter`` when the passages hold ``letter``), the longest first.
+    Letter spacing is a line's: two letters (``t o``) are closed up only on a line where a longer
+    run was; elsewhere ``q r`` is a formula's q with the index r."""
+
+    def closer(shortest: int) -> Callable[[re.Match[str]], str]:
+        def close(run: re.Match[str]) -> str:
+            letters = run.group().split(" ")
+            out, i = [], 0
+            while i < len(letters):
+                j = next(
+                    (j for j in range(len(letters), i + shortest - 1, -1)
+                     if "".join(letters[i:j]).casefold() in passage_words),
+                    i + 1,
+                )
+                out.append("".join(letters[i:j]))
+                i = j
+            return " ".join(out)
+        return close
+
+    lines = []
+    for line in unicodedata.normalize("NFKC", text).split("\n"):
+        spaced = _LETTER_RUN.sub(closer(3), line)
+        lines.append(_LETTER_RUN.sub(closer(2), spaced) if spaced != line else line)
+    return "\n".join(lines)
+
+
 def _compounds(passages: Iterable[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for text in passages:
@@ -175,6 +206,8 @@ def audit_file(path: Path, root: Path) -> DocumentFidelity:
     warned = " ".join(doc.warnings)
     compounds = _compounds(p.text for p in doc.passages) if kind == "pdftotext" else {}
     reference_words = {t for text in pages.values() for t in tokens(text)}
+    passage_words = {t for p in doc.passages for t in tokens(p.text)}
+    pages = {page: closed_up(text, passage_words) for page, text in pages.items()}
     for page, text in pages.items():
         counted = [line for line in text.split("\n") if line.strip() not in repeated and not _PAGE_NUMBER.match(line)]
         wanted = Counter(tokens("\n".join(counted), compounds))

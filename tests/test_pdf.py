@@ -402,6 +402,17 @@ def test_turned_labels_are_read_whole_though_pdfminer_calls_them_upright() -> No
     assert all("$/gal" not in heading for p in doc.passages for heading in p.section)
 
 
+def test_a_page_that_sets_its_own_spaces_keeps_its_words_whole_however_far_apart_its_letters() -> None:
+    # the OCR layer of a scanned 1950s letter: its glyphs are fitted to the typewritten letters,
+    # a tenth of the type size apart, and a space glyph stands between its words
+    doc = parse_document(DATA / "pdf" / "unst-pdf-with-ocr-text.pdf", DATA / "pdf")
+    item = passage_with(doc, "(d) A. letter from H^uid Sugars, Inc. accepting")
+    assert item.page == 1
+    assert item.text.endswith("and wrelosing their cheek and executed\" contracts.")
+    assert "progress of the Foundation you Kill tee interested to knot that to defce" in " ".join(p.text for p in doc.passages)
+    assert not [p for p in doc.passages if re.search(r"\b(?:t h e|l e t t|c o n t)", p.text)]
+
+
 def test_accents_set_as_glyphs_of_their_own_join_their_letter() -> None:
     # the Federal Register sets ê, ç and ã as a letter and an accent glyph over (or under) it
     rule = parse("federal-register-2020-17221.pdf")

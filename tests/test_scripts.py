@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -14,9 +15,12 @@ from click.testing import CliRunner
 from policy_search import read_queries
 from policy_search.cli import cli
 
-from .conftest import ROOT
+from .conftest import DATA, ROOT
 
 SCRIPTS = ROOT / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+import fidelity  # noqa: E402
+
 QUERY_FILES = sorted((SCRIPTS / "queries").glob("*.toml"))
 
 
@@ -67,3 +71,24 @@ def test_python_theme_tracker(corpus_index: Path, tmp_path: Path) -> None:
     assert rows and list(rows[0])[:3] == ["theme", "rank", "score"]
     assert {r["theme"] for r in rows} == {"regional-coordination", "rule-of-law"}
     assert lines[-1] == f"{len(rows)} passages written to {out}"
+
+
+def test_fidelity_counts_a_word_spelled_letter_by_letter_that_the_passages_hold_whole() -> None:
+    # pdftotext splits the OCR layer's words at every letter (t h e i r); we keep them whole
+    line = "you K i l l tee interested t o knot t h a t t o defce the Foundation"
+    words = {"you", "kill", "tee", "interested", "to", "knot", "that", "defce", "the", "foundation"}
+    assert fidelity.closed_up(line, words) == "you Kill tee interested to knot that to defce the Foundation"
+    assert fidelity.closed_up("A l e t t e r from", {"letter", "a", "from"}) == "A letter from"
+    # two letters alone on a line are a formula's q with the index r (the TeX paper), kept apart
+    formula = "Propriété 5.2 (Requête obtenue avec QSLr ) Soit q r une requête définie par une expression de"
+    assert fidelity.closed_up(formula, {"qr", "soit", "une"}) == formula
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext (apt-get install poppler-utils)")
+def test_fidelity_of_a_pdf_with_an_ocr_layer_and_one_with_turned_chart_labels() -> None:
+    for name in ("unst-pdf-with-ocr-text.pdf", "ag-energy-round-up-2017-02-24.pdf", "unst-reliance.pdf"):
+        report = fidelity.audit_file(DATA / "pdf" / name, DATA / "pdf")
+        assert report.reference == "pdftotext"
+        assert report.tokens > 150
+        assert report.covered == report.tokens, (name, report.missing.most_common(10))
+        assert report.glued == 0 and report.empty_pages == []

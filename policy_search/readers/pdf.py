@@ -30,6 +30,11 @@ from .text import PAGE_MARKER_ZH, PRINTED_NUMBER
 
 #: the narrowest gap between two words, as a share of the type size (poppler's pdftotext uses 0.1)
 _WORD_GAP = 0.1
+#: on a page that sets a space glyph between its words, the narrowest gap that is a word break
+#: without one: its letters may stand apart (an OCR layer fitted to a scan's letters) but its
+#: writer says where words end
+_SPACED_WORD_GAP = 0.3
+_SPACED_SHARE = 0.1  # space glyphs per other glyph from which a page sets its own spaces
 
 _GARBLED = re.compile(r"\(cid:\d+\)|[\ufffd\ue000-\uf8ff]")
 _GARBLED_SHARE = 0.1  # a page with more unreadable glyphs than this is reported, not indexed
@@ -223,7 +228,9 @@ def _page_text(page: Any, number: int) -> _PageText:
     if chars and garbled_chars / len(chars) > _GARBLED_SHARE:
         return _PageText(number, (), (), len(chars), images, garbled=True)
     tables = _tables(upright) if chars else []
-    words = [w for w in _words(upright) if not any(_inside(w, box) for box, _ in tables)]
+    spaced = sum(1 for c in upright.chars if c["text"] == " ") >= _SPACED_SHARE * len(chars)
+    gap = _SPACED_WORD_GAP if spaced else _WORD_GAP
+    words = [w for w in _words(upright, gap=gap) if not any(_inside(w, box) for box, _ in tables)]
     # Text turned a quarter round (a landscape table on a portrait page, a figure's axis, a
     # printer's slug in the margin) is read in its own direction and follows the page's text.
     rotated = []
@@ -255,14 +262,15 @@ def _direction(char: dict[str, Any]) -> str:
     return ""
 
 
-def _words(page: Any, turned: str = "") -> list[dict[str, Any]]:
-    """The words of a page's upright characters, or of its characters turned one way (btt, ttb)."""
+def _words(page: Any, turned: str = "", gap: float = _WORD_GAP) -> list[dict[str, Any]]:
+    """The words of a page's upright characters, or of its characters turned one way (btt, ttb);
+    a word ends at a space glyph or a gap wider than ``gap`` times the type size."""
     # a word ends where the gap to the next glyph is wider than a share of the type size, not
     # than a fixed 3 points: in small or tightly justified type word spaces are narrower than that
     direction = {"char_dir_rotated": turned, "line_dir_rotated": "ltr" if turned == "btt" else "rtl"} if turned else {}
     found = page.extract_words(
         extra_attrs=["size", "fontname"], keep_blank_chars=False, use_text_flow=False,
-        x_tolerance=_WORD_GAP * 12, x_tolerance_ratio=_WORD_GAP, **direction,
+        x_tolerance=gap * 12, x_tolerance_ratio=gap, **direction,
     )
     words = []
     for word in found:
