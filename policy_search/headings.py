@@ -7,6 +7,7 @@ per-document outline. Ranks are shared across languages so mixed documents nest 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -106,3 +107,19 @@ def match_line(line: str) -> HeadingRule | None:
                     return None
             return rule
     return None
+
+
+_NUMBER = re.compile(r"^[-+(]?[$€£¥]?\d[\d.,:/%)-]*$")
+_DECIMAL = re.compile(r"\d[.,]\d")
+
+
+def is_figures(line: str) -> bool:
+    """Whether a line is a table's row of figures ("Cornstalks 41.25 39.38 52.00", "Chicago 30.50
+    unq 28.00 Tallows"), which no heading is: after any leading numbering, two numbers side by side
+    (a date's "24, 2017" is not), two decimal numbers, or numbers in three words or more that make
+    up half the line."""
+    words = line.split()[1:]
+    numbers = [bool(_NUMBER.match(word)) and not word.endswith(",") for word in words]
+    side_by_side = any(a and b for a, b in itertools.pairwise(numbers))
+    decimals = sum(1 for word, number in zip(words, numbers, strict=True) if number and _DECIMAL.search(word))
+    return side_by_side or decimals >= 2 or (sum(numbers) >= 3 and 2 * sum(numbers) >= len(words) + 1)

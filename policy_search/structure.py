@@ -26,6 +26,7 @@ from .headings import (
     ZH_ARTICLE_RUN_IN,
     ZH_RUN_IN,
     ZH_RUN_IN_MAX,
+    is_figures,
     match_line,
     zh_run_in_rank,
 )
@@ -416,6 +417,7 @@ def _is_subheading(para: _Para) -> bool:
         and text[-1].isalnum()
         and text[0].isupper()
         and not any(is_cjk(c) for c in text[:20])
+        and not is_figures(text)
     )
 
 

@@ -402,6 +402,18 @@ def test_turned_labels_are_read_whole_though_pdfminer_calls_them_upright() -> No
     assert all("$/gal" not in heading for p in doc.passages for heading in p.section)
 
 
+def test_a_table_row_of_figures_is_never_a_heading() -> None:
+    # the round-up's price tables: bold row labels with their prices ("Cornstalks 41.25 39.38
+    # 52.00", "Chicago unq 34.50 30.50") had become sections of the tables after them
+    doc = parse_document(DATA / "pdf" / "ag-energy-round-up-2017-02-24.pdf", DATA / "pdf")
+    sections = {heading for p in doc.passages for heading in p.section}
+    assert sections == {"National Weekly Ag Energy Round-Up Fri, Feb 24, 2017 USDA Livestock, Poultry & Grain Market News"}
+    row = passage_with(doc, "Bio Mass (IA/MN/NE/SD/KS/MO/IL) Biomass Report Cornstalks 41.25 39.38 52.00")
+    assert row.page == 1 and len(row.section) == 1
+    tallow = passage_with(doc, "Edible Tallow ($/cwt) Chicago unq 34.50 30.50")
+    assert tallow.section == row.section
+
+
 def test_a_page_that_sets_its_own_spaces_keeps_its_words_whole_however_far_apart_its_letters() -> None:
     # the OCR layer of a scanned 1950s letter: its glyphs are fitted to the typewritten letters,
     # a tenth of the type size apart, and a space glyph stands between its words

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..headings import is_figures
 from ..model import Page, Source
 from . import PdfError, PdfPasswordError
 from .fields import clean_title
@@ -809,11 +810,11 @@ def _as_text(lines: list[_Line], marks: dict[float, str]) -> tuple[str, ...]:
     previous: _Line | None = None  # the heading line just written
     for k, line in enumerate(lines):
         mark = marks.get(line.size, "") if len(line.text) <= 150 and _WORDLIKE.search(line.text) else ""
-        if line.turned:
+        if line.turned or is_figures(line.text):
             mark = ""
         if mark and _reads_as_body(_with_next_line(lines, k)):
             mark = ""
-        if not mark and not line.turned and _is_bold_heading(line, previous):
+        if not mark and not line.turned and not is_figures(line.text) and _is_bold_heading(line, previous):
             mark = _BOLD_MARK
         if mark:
             if previous is not None and previous.size == line.size and line.gap < line.size and len(out[-1]) < 200:
