@@ -31,11 +31,12 @@ from .text import PAGE_MARKER_ZH, PRINTED_NUMBER
 
 #: the narrowest gap between two words, as a share of the type size (poppler's pdftotext uses 0.1)
 _WORD_GAP = 0.1
-#: on a page that sets a space glyph between its words, the narrowest gap that is a word break
-#: without one: its letters may stand apart (an OCR layer fitted to a scan's letters) but its
-#: writer says where words end
+#: on a letter-spaced page that sets a space glyph between its words, the narrowest gap that is
+#: a word break without one: its letters stand apart (an OCR layer fitted to a scan's letters) but
+#: its writer says where words end
 _SPACED_WORD_GAP = 0.3
 _SPACED_SHARE = 0.1  # space glyphs per other glyph from which a page sets its own spaces
+_LETTER_SPACED_SHARE = 0.05  # letters a word gap apart, per pair of neighbours, on a letter-spaced page
 
 _GARBLED = re.compile(r"\(cid:\d+\)|[\ufffd\ue000-\uf8ff]")
 _GARBLED_SHARE = 0.1  # a page with more unreadable glyphs than this is reported, not indexed
@@ -230,7 +231,7 @@ def _page_text(page: Any, number: int) -> _PageText:
         return _PageText(number, (), (), len(chars), images, garbled=True)
     tables = _tables(upright) if chars else []
     spaced = sum(1 for c in upright.chars if c["text"] == " ") >= _SPACED_SHARE * len(chars)
-    gap = _SPACED_WORD_GAP if spaced else _WORD_GAP
+    gap = _SPACED_WORD_GAP if spaced and _letter_spaced(upright.chars) else _WORD_GAP
     words = [w for w in _words(upright, gap=gap) if not any(_inside(w, box) for box, _ in tables)]
     # Text turned a quarter round (a landscape table on a portrait page, a figure's axis, a
     # printer's slug in the margin) is read in its own direction and follows the page's text.
@@ -248,6 +249,20 @@ def _page_text(page: Any, number: int) -> _PageText:
     return _PageText(
         number, tuple(words), tuple(lines for _, lines in tables), found, images, garbled=False, rotated=tuple(rotated)
     )
+
+
+def _letter_spaced(chars: list[dict[str, Any]]) -> bool:
+    """Whether many neighbouring letters on a line stand a word gap apart (more than a tenth of the
+    type size) with no space glyph between them; in typeset text only a dash's thin spaces do."""
+    pairs = apart = 0
+    for a, b in itertools.pairwise(chars):
+        if a["text"].isspace() or b["text"].isspace() or abs(a["top"] - b["top"]) > 0.2 * a["size"]:
+            continue
+        gap = b["x0"] - a["x1"]
+        if -0.05 * a["size"] <= gap <= _SPACED_WORD_GAP * a["size"]:
+            pairs += 1
+            apart += gap > _WORD_GAP * a["size"]
+    return pairs >= 20 and apart >= _LETTER_SPACED_SHARE * pairs
 
 
 def _direction(char: dict[str, Any]) -> str:
