@@ -138,8 +138,8 @@ def closed_up(text: str, passage_words: set[str]) -> str:
             return " ".join(out)
         return close
 
-    lines = []
-    for line in unicodedata.normalize("NFKC", text).split("\n"):
+    lines = []  # not normalised: the reference's running lines are matched as they stand
+    for line in text.split("\n"):
         spaced = _LETTER_RUN.sub(closer(3), line)
         lines.append(_LETTER_RUN.sub(closer(2), spaced) if spaced != line else line)
     return "\n".join(lines)

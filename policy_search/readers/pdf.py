@@ -825,11 +825,12 @@ def _as_text(lines: list[_Line], marks: dict[float, str]) -> tuple[str, ...]:
     previous: _Line | None = None  # the heading line just written
     for k, line in enumerate(lines):
         mark = marks.get(line.size, "") if len(line.text) <= 150 and _WORDLIKE.search(line.text) else ""
-        if line.turned or is_figures(line.text):
+        never = line.turned or is_figures(line.text)  # a turned label or a table's row of figures
+        if never:
             mark = ""
         if mark and _reads_as_body(_with_next_line(lines, k)):
             mark = ""
-        if not mark and not line.turned and not is_figures(line.text) and _is_bold_heading(line, previous):
+        if not mark and not never and _is_bold_heading(line, previous):
             mark = _BOLD_MARK
         if mark:
             if previous is not None and previous.size == line.size and line.gap < line.size and len(out[-1]) < 200:
