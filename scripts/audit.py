@@ -340,7 +340,7 @@ def _fidelity(folders: list[Path], totals: bool, json_path: Path | None) -> int:
     if json_path:
         rows = [
             {
-                "document": r.name, "reference": r.reference, "pages": r.pages, "coverage": r.coverage,
+                "document": r.name, "reference": r.reference, "pages": r.pages, "coverage": r.coverage, "set_aside": r.set_aside,
                 "glued_rate": r.glued_rate, "han_gaps": r.han_gaps, "repeated_lines_left": r.repeated_left,
                 "empty_pages": r.empty_pages, "headings": r.headings, "error": r.error,
                 "most_missing": r.missing.most_common(10),

@@ -11,7 +11,8 @@ compared with that page's reference. Measured:
   repeats on three pages or more (running headers and footers) and printed page numbers are
   not counted, since leaving them out is the point; a word the reference spells out letter by
   letter (``t h e i r`` in an OCR layer whose writer set no space inside it) counts as the word
-  when the passages hold it closed up;
+  when the passages hold it closed up; what the reference prints that is not the page's text
+  is set aside and counted apart (see ``set_aside``);
 - glued words: passage words that the reference has as two words (``ofthe``), per passage word;
 - Han gaps: spaces between two Han characters in passages that the reference does not have;
 - repeated lines: reference header/footer lines that still stand inside passages;
@@ -21,6 +22,7 @@ compared with that page's reference. Measured:
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -45,6 +47,7 @@ _LETTER_RUN = re.compile(rf"(?<![^\W\d_{HAN}])[^\W\d_{HAN}](?: [^\W\d_{HAN}])+(?
 _HYPHEN_BREAK = re.compile(r"([^\W\d_]+)-\s*\n\s*([^\W\d_]+)")
 _DIGITS = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
+_CID = re.compile(r"^\(cid:(\d+)\)$")
 _PAGE_NUMBER = re.compile(r"^\s*[-–—]?\s*(?:\d{1,5}|[ivxlcdm]{1,7})\s*[-–—]?\s*$", re.IGNORECASE)
 MIN_PAGE_TOKENS = 20  # a page with fewer reference words than this may rightly give no passage
 REPEATED_ON = 3  # a line on this many pages or more is a running header or footer
@@ -60,6 +63,7 @@ class DocumentFidelity:
     passage_words: int = 0
     glued: int = 0
     han_gaps: int = 0
+    set_aside: int = 0  # reference words that are the reference's artefacts, not the page's
     repeated_left: int = 0
     empty_pages: list[int] = field(default_factory=list)
     headings: int = 0
@@ -208,15 +212,21 @@ def audit_file(path: Path, root: Path) -> DocumentFidelity:
     reference_words = {t for text in pages.values() for t in tokens(text)}
     passage_words = {t for p in doc.passages for t in tokens(p.text)}
     pages = {page: closed_up(text, passage_words) for page, text in pages.items()}
+    artefacts = _Artefacts(path)
     for page, text in pages.items():
         counted = [line for line in text.split("\n") if line.strip() not in repeated and not _PAGE_NUMBER.match(line)]
         wanted = Counter(tokens("\n".join(counted), compounds))
         if no_pages:
             continue
         got = Counter(tokens("\n".join(shares.get(page, []) + ([doc.title] if page == 1 else []))))
+        missing = wanted - got
+        if missing and kind == "pdftotext":
+            aside = set_aside(missing, got - wanted, *artefacts(page))  # type: ignore[arg-type]
+            wanted, missing = wanted - aside, missing - aside
+            report.set_aside += sum(aside.values())
         report.tokens += sum(wanted.values())
-        report.covered += sum(min(n, got[t]) for t, n in wanted.items())
-        report.missing.update({t: n - got[t] for t, n in wanted.items() if n > got[t]})
+        report.covered += sum(wanted.values()) - sum(missing.values())
+        report.missing.update(missing)
         if sum(wanted.values()) >= MIN_PAGE_TOKENS and not shares.get(page) and not re.search(rf"\b{page}\b", warned):
             report.empty_pages.append(page)  # type: ignore[arg-type]
     if no_pages:  # a source without pages: the document as one page
@@ -234,6 +244,86 @@ def audit_file(path: Path, root: Path) -> DocumentFidelity:
         report.repeated_left += sum(1 for line in repeated if len(line) >= 8 and line in passage.text)
     report.headings = len({h for p in doc.passages for h in p.section})
     return report
+
+
+class _Artefacts:
+    """Per page of a PDF, read on first use: the characters pdftotext prints for glyphs whose font
+    maps them to no character (pdfminer's ``(cid:N)``): the character of the glyph's code, so that
+    TeX's ⟨ reads h, ⟩ i and ′ 0; and the scripts, glyphs smaller than the one before them and set
+    right after it, raised or lowered (the r of qʳ), which pdftotext may space from their base."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.pages: dict[int, tuple[Counter[str], Counter[str]]] = {}
+
+    def __call__(self, number: int) -> tuple[Counter[str], Counter[str]]:
+        if not self.pages:
+            self.pages = dict(enumerate(_glyph_artefacts(self.path), start=1))
+        return self.pages.get(number, (Counter(), Counter()))
+
+
+def _glyph_artefacts(path: Path) -> Iterable[tuple[Counter[str], Counter[str]]]:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            chars = page.chars
+            codes = Counter(
+                chr(int(m.group(1))).casefold() for c in chars if (m := _CID.match(c["text"])) and 32 < int(m.group(1)) < 127
+            )
+            scripts = Counter(
+                char["text"].casefold()
+                for base, char in itertools.pairwise(chars)
+                if char["size"] < 0.9 * base["size"]
+                and 0 <= char["x0"] - base["x1"] <= 0.1 * base["size"]
+                and abs(char["bottom"] - base["bottom"]) > 0.1 * base["size"]
+            )
+            page.close()
+            yield codes, scripts
+
+
+def set_aside(missing: Counter[str], surplus: Counter[str], codes: Counter[str], scripts: Counter[str]) -> Counter[str]:
+    """The missing reference words of a page that are the reference's artefacts, not the page's
+    words: a word that is a passage word, or nothing, once the characters printed for unmapped
+    glyphs (``codes``) are taken off its ends (``hsi`` for ⟨Si, ``0`` for ′); and a script with
+    its base when the passages hold the two as one word (``q`` ``r`` for qʳ, held as ``qr``).
+    ``surplus``: the passage words of the page beyond the reference's. Each glyph excuses once."""
+    codes, surplus, left = codes.copy(), surplus.copy(), missing.copy()
+    aside: Counter[str] = Counter()
+    for token in list(left):
+        while left[token] and (found := _stripped(token, codes, surplus)) is not None:
+            rest, taken = found
+            codes.subtract(taken)
+            if rest:
+                surplus[rest] -= 1
+            left[token] -= 1
+            aside[token] += 1
+    for word in list(surplus):
+        for cut in range(1, len(word)):
+            base, script = word[:cut], word[cut:]
+            while surplus[word] > 0 and left[base] > 0 and left[script] > 0 and scripts[script] > 0:
+                for part in (base, script):
+                    left[part] -= 1
+                    aside[part] += 1
+                scripts[script] -= 1
+                surplus[word] -= 1
+    return +aside
+
+
+def _stripped(token: str, codes: Counter[str], surplus: Counter[str]) -> tuple[str, Counter[str]] | None:
+    """What is left of a word once some of its first and last characters, all of them printed for
+    unmapped glyphs, are taken off, if that is a passage word or nothing (the fewest taken off),
+    and the characters taken."""
+    cuts = sorted(
+        ((head, tail) for head in range(len(token) + 1) for tail in range(len(token) + 1 - head) if head + tail),
+        key=sum,
+    )
+    for head, tail in cuts:
+        taken = Counter(token[:head] + token[len(token) - tail :])
+        rest = token[head : len(token) - tail]
+        if all(codes[c] >= n for c, n in taken.items()) and (not rest or surplus[rest] > 0):
+            return rest, taken
+    return None
 
 
 def _splits(word: str, vocabulary: set[str]) -> bool:
@@ -276,7 +366,8 @@ def table(reports: list[DocumentFidelity], per_document: bool = True) -> str:
     worst = min(pdfs, key=lambda r: r.coverage) if pdfs else None
     lines.append(
         f"total: {len(reports)} files ({len(reports) - len(good)} unreadable), {sum(r.pages for r in good)} pages; "
-        f"coverage {covered / tokens_all if tokens_all else 1:.2%} of {tokens_all:,} words; "
+        f"coverage {covered / tokens_all if tokens_all else 1:.2%} of {tokens_all:,} words "
+        f"({sum(r.set_aside for r in good):,} reference artefacts set aside); "
         f"glued {glued / words if words else 0:.3%} of {words:,} passage words; "
         f"Han gaps {sum(r.han_gaps for r in good)}; repeated lines left {sum(r.repeated_left for r in good)}; "
         f"empty pages {sum(len(r.empty_pages) for r in good)}"

@@ -303,6 +303,15 @@ def test_word_spaces_narrower_than_three_points_are_kept() -> None:
     assert not [w for w in words if w.isalpha() and len(w) > 15]  # no STAFFTRANSPORTATION
 
 
+def test_subscripts_stay_on_their_line_beside_a_superscript() -> None:
+    # q with a superscript 2 and a subscript s opened the line; its subscripts (the B of the
+    # operators, the query numbers) were read as a line of their own under it
+    doc = parse_document(DATA / "pdf" / "unst-fr_olap.pdf", DATA)
+    passage = passage_with(doc, "nous obtenons : qs2 = mostf req(q1 ∪B q2 ∪B q3) = {Coke, Coke}")
+    assert passage.page == 4 and passage.section[-1] == "3.2 Les opérateurs de QSL"
+    assert not any(re.search(r"\bs 1 B 2 B 3\b", p.text) for p in doc.passages)
+
+
 def test_a_numbered_sentence_alone_is_a_list_item_not_a_heading() -> None:
     # pages 11 and 12 of the rule hold only such items and a figure: they were left without a passage
     doc = parse("federal-register-2020-17221.pdf")

@@ -386,24 +386,41 @@ def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> boo
 
 def _rows(words: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Words grouped into rows: a word joins one of the last rows if it overlaps most of its height
-    and stands beside the row's words, not over one of them.
+    or of the height of the row's body type, and stands beside the row's words, not over one of them.
 
-    Overlap rather than equal tops, so a raised bullet or a footnote mark stays on its line; beside,
-    because a line of small type set over a display word (a cover's "We Care") is a line of its own.
+    Overlap rather than equal tops, so a raised bullet, a footnote mark or a subscript stays on its
+    line; measured against the row's body type, not its first word, because a superscript that
+    opens a row (q with a 2 above and an s below) overlaps the subscripts after it not at all;
+    beside, because a line of small type set over a display word (a cover's "We Care") is a line of
+    its own, though scripts smaller than the body may stand over each other.
     """
     rows: list[list[dict[str, Any]]] = []
+    sizes: list[Counter[float]] = []
     for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
-        for row in reversed(rows[-3:]):
-            first = row[0]
-            overlap = min(first["bottom"], word["bottom"]) - max(first["top"], word["top"])
-            if overlap >= 0.5 * min(first["bottom"] - first["top"], word["bottom"] - word["top"]) and not any(
-                _covers(other, word) for other in row
+        for row, counted in zip(reversed(rows[-3:]), reversed(sizes[-3:]), strict=True):
+            body_size = max(counted, key=lambda size: (counted[size], size))
+            body = next(w for w in row if round(w["size"], 1) == body_size)
+            overlap = min(body["bottom"], word["bottom"]) - max(body["top"], word["top"])
+            if overlap >= 0.5 * min(body["bottom"] - body["top"], word["bottom"] - word["top"]) and not any(
+                _covers(other, word) and not _scripts(other, word, row, body_size) for other in row
             ):
                 row.append(word)
+                counted[round(word["size"], 1)] += 1
                 break
         else:
             rows.append([word])
+            sizes.append(Counter([round(word["size"], 1)]))
     return [sorted(row, key=lambda w: w["x0"]) for row in rows]
+
+
+def _scripts(one: dict[str, Any], other: dict[str, Any], row: list[dict[str, Any]], body_size: float) -> bool:
+    """Whether two words over each other are a superscript and a subscript of one base: smaller
+    than the body and set right after a word of the body type (q with a 2 above and an s below),
+    not two lines of a small table heading beside a line of text."""
+    if max(one["size"], other["size"]) >= 0.9 * body_size:
+        return False
+    start = min(one["x0"], other["x0"])
+    return any(round(w["size"], 1) == body_size and abs(start - w["x1"]) <= 0.2 * body_size for w in row)
 
 
 def _covers(one: dict[str, Any], other: dict[str, Any]) -> bool:
