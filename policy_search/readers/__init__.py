@@ -14,7 +14,7 @@ from pathlib import Path
 from ..model import Source
 
 #: what a PDF reads as changed (cached readings of older versions are read again)
-PDF_READER_VERSION = 5
+PDF_READER_VERSION = 6
 #: what a file converted by LibreOffice reads as changed (the Word reader's output)
 OFFICE_READER_VERSION = 1
 
