@@ -90,15 +90,34 @@ def zh_run_in_rank(marker: str) -> int:
     return LEVEL3
 
 
+# words a title does not end on: the sentence goes on to the next line
+RUNS_ON = frozenset(
+    "a an and as at by for from in into of on or the to with that which who whose "
+    "à au aux de des du en et la le les ou par pour sur un une".split()
+)
+
+# a sentence that ends and another that begins: "... for Married filing separately. Complete the
+# row below that" (not "Docket No. FAA", "U.S. Trade" or "Directives; The Boeing Company")
+TWO_SENTENCES = re.compile(r"[a-zà-ÿ]{3,}[.!?]\s+[A-ZÀ-Ý]")
+
+# after a label's number: a sub-reference ("Section 72(m)(5) excess", a citation) or a word in
+# lower case with no colon or dash between ("Section 2829 is part of", "Chapter 3 of this report")
+_CITED_OR_RUNS_ON = re.compile(r"\(|\s+[a-zà-ÿ]")
+
+
 def match_line(line: str) -> HeadingRule | None:
     """The rule that makes this whole line a heading, if any."""
     if len(line) > 200:
         return None
     stripped = line.rstrip()
-    if stripped.endswith((",", ";", "，", "；")):
-        return None
+    if stripped.endswith((",", ";", "，", "；")) or line[:1].islower():
+        return None  # a heading's first word is capitalised: "section 871(a), you" is a wrapped sentence
     for rule in LINE_RULES:
-        if rule.pattern.match(line) and len(line) <= max(rule.max_length, 12):
+        found = rule.pattern.match(line)
+        if found and len(line) <= max(rule.max_length, 12):
+            latin_label = (rule.label_only or rule.rank == PART) and line[:1].isascii()
+            if latin_label and _CITED_OR_RUNS_ON.match(line, found.end()):
+                return None
             if stripped.endswith(".") and not rule.article and len(stripped) > 60:
                 return None
             if rule.rank in (LEVEL1, LEVEL2, LEVEL3, LEVEL4) and not rule.label_only:

@@ -21,8 +21,10 @@ from .headings import (
     LEVEL4,
     NUMBERED_ITEM,
     ORDINAL,
+    RUNS_ON,
     SECTION,
     SUBSECTION,
+    TWO_SENTENCES,
     ZH_ARTICLE_RUN_IN,
     ZH_RUN_IN,
     ZH_RUN_IN_MAX,
@@ -191,6 +193,15 @@ def _heading_of(lines: list[_Line], index: int) -> tuple[_Heading | None, int]:
     if rule is None:
         rank = CHAPTER if lines[index + 1].text.strip().startswith("=") else SECTION
         return _Heading(text, rank), after
+    if not rule.article and text.split()[-1].lower() in RUNS_ON:
+        # a numbered line that ends on "for" or "of" goes on: a labelled heading set on two lines
+        # ("Chapter 2 The Role of" / "the State"), or a sentence ("Section C — Use if you
+        # checked filing status box 3, 4, or 5 for" / "Married filing separately. Complete ...",
+        # a footnote's "10 A flight control law generates commands to" / "move flight ...")
+        nxt = lines[after].text if after < len(lines) and rule.label_only else ""
+        if nxt and _is_heading_title(nxt) and not TWO_SENTENCES.search(f"{text} {nxt}"):
+            return _Heading(f"{text} {nxt}", rule.rank), after + 1
+        return None, index
     if rule.label_only and len(text.split()) <= 2:
         # "Section 1" / "Box 12": the title is on the next non-blank line
         nxt = after

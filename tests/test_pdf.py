@@ -303,6 +303,34 @@ def test_word_spaces_narrower_than_three_points_are_kept() -> None:
     assert not [w for w in words if w.isalpha() and len(w) > 15]  # no STAFFTRANSPORTATION
 
 
+def test_a_wrapped_line_that_cites_a_section_is_not_a_heading(i1040nr: Document) -> None:
+    # "section 871(a), you will be taxed at a" (page 8) and "Section 72(m)(5) excess benefits"
+    # (page 22) had opened sections that every later page was cited under
+    citing = [s for p in i1040nr.passages for s in p.section if re.match(r"(?i)section \d+\(", s)]
+    assert citing == []
+    exemptions = passage_with(i1040nr, "Exemptions for estates and trusts are described in the instructions")
+    assert exemptions.page == 9 and exemptions.section == ("Instructions for Form 1040NR", "Exemptions")
+    excess = passage_with(i1040nr, "Section 72(m)(5) excess benefits tax. (See Pub. 560.)")
+    assert excess.page == 22 and excess.section[-1] == "Line 57 — Household employment"
+    # a bold instruction that starts with a label and goes on past a sentence is body text, and
+    # the index after it is the index of the instructions, not of "Section C"
+    worksheet = passage_with(i1040nr, "Section C — Use if you checked filing status box 3, 4, or 5 for Married filing separately.")
+    assert worksheet.page == 46 and worksheet.section[:2] == ("Instructions for Form 1040NR", "2007 Tax Computation Worksheet—Line 41")
+    index = passage_with(i1040nr, "Estimated tax penalty . . . . . . . 25")
+    assert index.page == 48 and index.section == ("Instructions for Form 1040NR", "Index")
+
+
+def test_a_label_that_runs_on_as_a_sentence_is_not_a_heading(federal_register: Document) -> None:
+    # "Title 49 of the" / "United States Code specifies ..." had become the document's top section
+    authority = passage_with(federal_register, "Title 49 of the United States Code specifies the FAA’s authority")
+    assert authority.page == 6 and authority.section == ("Proposed Rules", "Authority for This Rulemaking")
+    # a footnote whose line ends on "to" goes on as a sentence: it opens no section
+    assert not any(s.startswith("10 A flight control law") for p in federal_register.passages for s in p.section)
+    # a bold title with an abbreviation or a semicolon inside is still one
+    agency = passage_with(federal_register, "AGENCY: Federal Aviation Administration (FAA), DOT.")
+    assert agency.page == 1 and agency.section == ("Proposed Rules", "Airworthiness Directives; The Boeing Company Airplanes")
+
+
 def test_subscripts_stay_on_their_line_beside_a_superscript() -> None:
     # q with a superscript 2 and a subscript s opened the line; its subscripts (the B of the
     # operators, the query numbers) were read as a line of their own under it

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..headings import is_figures
+from ..headings import RUNS_ON, TWO_SENTENCES, is_figures
 from ..model import Page, Source
 from . import PdfError, PdfPasswordError
 from .fields import clean_title
@@ -787,13 +787,6 @@ def _heading_marks(lines: list[_Line]) -> dict[float, str]:
 
 
 _INNER_SENTENCE_END = re.compile(r"[.!?;](?=\s+[A-ZÀ-Ý])|[。！？；](?=.)")
-# words a title does not end on: the sentence goes on to the next line
-_RUNS_ON = frozenset(
-    "a an and as at by for from in into of on or the to with that which who whose "
-    "à au aux de des du en et la le les ou par pour sur un une".split()
-)
-
-
 def _reads_as_body(text: str) -> bool:
     """Whether a line in a larger type is running text, not a heading: it goes on after a
     sentence ends, starts in lower case (the middle of a sentence) or is too long for a title."""
@@ -806,7 +799,7 @@ def _reads_as_body(text: str) -> bool:
         or words > 24
         or len(_HAN.findall(text)) > 80
         or text.endswith(",")
-        or last in _RUNS_ON
+        or last in RUNS_ON
     )
 
 
@@ -817,7 +810,7 @@ def _with_next_line(lines: list[_Line], k: int) -> str:
     words = text.split()
     if k + 1 < len(lines) and words:
         following = lines[k + 1]
-        same_type = (words[-1] in _RUNS_ON or text.endswith(",")) and following.size == lines[k].size
+        same_type = (words[-1] in RUNS_ON or text.endswith(",")) and following.size == lines[k].size
         # a line that goes on in lower case right below continues the sentence, whatever its type
         sentence_goes_on = following.text[:1].islower() and not following.paragraph_start
         if same_type or sentence_goes_on:
@@ -851,7 +844,13 @@ def _as_text(lines: list[_Line], marks: dict[float, str]) -> tuple[str, ...]:
             mark = _BOLD_MARK
         if mark:
             if previous is not None and previous.size == line.size and line.gap < line.size and len(out[-1]) < 200:
-                out[-1] += " " + line.text  # a heading set on two lines is one heading
+                joined = out[-1] + " " + line.text  # a heading set on two lines is one heading
+                if mark == _BOLD_MARK and TWO_SENTENCES.search(joined):
+                    # unless it goes on after a sentence ends: a bold instruction, not a heading
+                    # ("Section C — Use if you checked ... separately. Complete the row below that")
+                    out[-1], previous = joined.removeprefix(mark), None
+                else:
+                    out[-1] = joined
                 continue
             if out and out[-1]:
                 out.append("")
