@@ -14,7 +14,16 @@ from dataclasses import dataclass
 _ZH_NUM = "一二三四五六七八九十百千零〇两兩"
 _ROMAN = "IVXLC"
 
-PART, TITLE, CHAPTER, SECTION, SUBSECTION, LEVEL1, LEVEL2, ITEM, LEVEL3, LEVEL4, ARTICLE = range(11)
+PART, TITLE, CHAPTER, SECTION, SUBSECTION, LEVEL1, LEVEL2, ITEM, LEVEL3, LEVEL4, ARTICLE, CAPTION = range(12)
+
+# the heading of a table or a figure: it covers its table, under the section it stands in
+CAPTION_LINE = re.compile(
+    r"^(?:table|tableau|figure|fig\.|chart|graph|exhibit|schedule|annex table)\s*[\dA-Z]"
+    r"|^(?:附表|续表|續表|表|图|圖)\s*[\d一二三四五六七八九十]",
+    re.IGNORECASE,
+)
+# the first words of a page where a table goes on from the page before
+CONTINUED = re.compile(r"^[(（]?(?:continued|cont[’']d|suite)\b|^(?:续表|續表)|^[(（][续續][)）]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

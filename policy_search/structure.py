@@ -12,7 +12,10 @@ from dataclasses import dataclass, replace
 
 from .headings import (
     ARTICLE,
+    CAPTION,
+    CAPTION_LINE,
     CHAPTER,
+    CONTINUED,
     ITEM,
     LATIN_RUN_IN_MAX,
     LEVEL1,
@@ -463,6 +466,8 @@ def _assign_sections(events: list[_Heading | Paragraph]) -> list[Paragraph]:
 
     def open_heading(heading: _Heading) -> None:
         nonlocal group, groups
+        if CAPTION_LINE.match(heading.text) and not heading.article:
+            heading = replace(heading, rank=CAPTION)
         while stack and stack[-1].rank >= heading.rank:
             close(stack.pop())
         stack.append(heading)
@@ -482,6 +487,13 @@ def _assign_sections(events: list[_Heading | Paragraph]) -> list[Paragraph]:
                 open_heading(event)
                 continue
             event = Paragraph(event.text, (), event.page, event.label)
+        while stack and stack[-1].rank == CAPTION and not _table_goes_on(stack[-1], event):
+            close(stack.pop())
+        if stack and stack[-1].rank == CAPTION and stack[-1].page != event.page:
+            moved = replace(stack[-1], page=event.page)  # its table has reached this page
+            if id(stack[-1]) in bare:
+                bare.symmetric_difference_update({id(stack[-1]), id(moved)})
+            stack[-1] = moved
         pieces = _run_in(event.text)
         if all(heading is None or list_item(heading) for heading, _, _ in pieces):
             pieces = [(None, event.text, 0)]
@@ -497,6 +509,15 @@ def _assign_sections(events: list[_Heading | Paragraph]) -> list[Paragraph]:
     while stack:
         close(stack.pop())
     return result
+
+
+def _table_goes_on(caption: _Heading, paragraph: Paragraph) -> bool:
+    """Whether a paragraph is still under a table's heading: on the heading's page, or on a later
+    page that the table goes on to (rows of figures, "(continued)", 续表)."""
+    if paragraph.page is None or caption.page is None or paragraph.page <= caption.page:
+        return True
+    first = paragraph.text.split("\n", 1)[0]
+    return is_figures(first) or bool(CONTINUED.match(first))
 
 
 def _run_in(text: str) -> list[tuple[_Heading | None, str, int]]:

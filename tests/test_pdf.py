@@ -471,3 +471,43 @@ def test_accents_set_as_glyphs_of_their_own_join_their_letter() -> None:
     # and TeX's Type 1 fonts a breve over the g of an author's name
     paper = parse_document(DATA / "pdf" / "unst-multi-column-2p.pdf", DATA)
     assert "Barlas Oğuz" in " ".join(p.text for p in paper.passages[:6])
+
+
+def tables_pdf() -> bytes:
+    """A report with a captioned table on page 1 and the section's text going on on page 2, and a
+    table on page 3 whose rows go on on page 4 (figures of the 2024 government work report)."""
+    pages = [PageSpec() for _ in range(4)]
+    pages[0].text(72, 720, 10, "1. Main Targets for 2024", bold=True)
+    y = pages[0].column(72, 700, 80, 10, [
+        "The main projected targets for development this year are as follows: GDP growth of around five "
+        "percent, over 12 million new urban jobs, and a surveyed urban unemployment rate of around 5.5 percent.",
+    ])
+    pages[0].text(72, y - 10, 10, "Table 1 Main development targets", bold=True)
+    rows = ["Indicator 2023 2024", "GDP growth (%) 5.2 5.0", "New urban jobs (million) 12.44 12.00",
+            "CPI increase (%) 0.2 3.0", "Grain output (million tonnes) 695 650"]
+    for k, row in enumerate(rows):
+        pages[0].text(72, y - 30 - 12 * k, 10, row)
+    pages[1].column(72, 720, 80, 10, [
+        "In setting these targets, we have taken into account the need to boost employment and increase incomes, "
+        "and to prevent and defuse risks. The targets are consistent with the goals of the 14th Five-Year Plan.",
+    ])
+    pages[2].text(72, 720, 10, "Table 2 Government budget", bold=True)
+    for k, row in enumerate(["Item 2023 2024", "Deficit (trillion yuan) 3.88 4.06", "Deficit ratio (%) 3.0 3.0"]):
+        pages[2].text(72, 700 - 12 * k, 10, row)
+    for k, row in enumerate(["Special bonds (trillion yuan) 3.80 3.90", "Ultra-long treasury bonds (trillion yuan) 0.00 1.00"]):
+        pages[3].text(72, 720 - 12 * k, 10, row)
+    return build_pdf(pages)
+
+
+def test_a_table_heading_covers_its_table_only(tmp_path: Path) -> None:
+    path = tmp_path / "targets.pdf"
+    path.write_bytes(tables_pdf())
+    doc = parse_document(path, tmp_path)
+    row = passage_with(doc, "GDP growth (%) 5.2 5.0")
+    assert row.page == 1 and row.section == ("1. Main Targets for 2024", "Table 1 Main development targets")
+    # the text on the next page goes on with the section, not with the table before it
+    after = passage_with(doc, "In setting these targets, we have taken into account")
+    assert after.page == 2 and after.section == ("1. Main Targets for 2024",)
+    # a table whose rows go on over the page keeps its heading there
+    bonds = passage_with(doc, "Special bonds (trillion yuan) 3.80 3.90")
+    assert bonds.page == 4 and bonds.section[-1] == "Table 2 Government budget"
