@@ -15,7 +15,7 @@ from typing import Any
 
 from ..model import Block, Source
 from .fields import clean_title
-from .layout import squeeze, table_text
+from .layout import grid_text, squeeze
 from .numbering import Numbering
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -175,15 +175,9 @@ def _largest_opening(opening: list[tuple[int, str]]) -> str:
 
 def _table(tbl: Any, walk: _Walk) -> None:
     """A table as one block of rows, cells joined by " | "; a one-column table lays out paragraphs."""
-    rows = tbl.findall(f"{W}tr")
-    columns = max((len(row.findall(f"{W}tc")) for row in rows), default=0)
-    if columns <= 1:
-        for row in rows:
-            for cell in row.findall(f"{W}tc"):
-                _walk_body(cell, walk)
-        return
     page = walk.page
-    text = table_text([_cell_text(cell, walk) for cell in row.findall(f"{W}tc")] for row in rows)
+    rows = [row.findall(f"{W}tc") for row in tbl.findall(f"{W}tr")]
+    text = grid_text(rows, lambda cell: _cell_text(cell, walk), lambda cell: _walk_body(cell, walk))
     if text:
         walk.blocks.append(Block(text, 0, page))
 

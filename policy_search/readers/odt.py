@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 
 from ..model import Block, Source
 from .fields import clean_title
-from .layout import squeeze, table_text
+from .layout import grid_text, squeeze
 
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -128,15 +128,9 @@ def _list_lines(element: ElementTree.Element, walk: _Walk, depth: int = 0) -> li
 
 
 def _table(table: ElementTree.Element, walk: _Walk) -> None:
-    rows = list(table.iter(f"{TABLE}table-row"))
-    columns = max((len(row.findall(f"{TABLE}table-cell")) for row in rows), default=0)
-    if columns <= 1:  # a one-column table lays out paragraphs
-        for row in rows:
-            for cell in row.findall(f"{TABLE}table-cell"):
-                _walk(cell, walk)
-        return
     page = walk.page
-    text = table_text([_cell_text(cell, walk) for cell in row.findall(f"{TABLE}table-cell")] for row in rows)
+    rows = [row.findall(f"{TABLE}table-cell") for row in table.iter(f"{TABLE}table-row")]
+    text = grid_text(rows, lambda cell: _cell_text(cell, walk), lambda cell: _walk(cell, walk))
     if text:
         walk.blocks.append(Block(text, 0, page))
 
