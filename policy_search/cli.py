@@ -14,9 +14,21 @@ import click
 
 from . import api
 from .errors import IndexMissing, PolicySearchError
-from .export import ROW_FORMATS, ExportError, Format, open_rows, open_text, write_csv, write_json, write_jsonl
+from .export import (
+    ROW_FORMATS,
+    CsvRows,
+    ExportError,
+    Format,
+    JsonlRows,
+    open_rows,
+    open_text,
+    write_csv,
+    write_json,
+    write_jsonl,
+)
 from .model import HIT_FIELDS, Hit
 from .saved import RUN_FIELDS, QueryOutcome, SavedQuery, read_queries, run_queries
+from .terminal import json_text, printable
 
 DEFAULT_CORPUS = Path("corpus")
 
@@ -28,7 +40,7 @@ class CommandError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         for line in self.format_message().splitlines():
-            click.echo(f"Error: {line}", err=True)
+            click.echo(printable(f"Error: {line}"), err=True)
 
 
 def index_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -146,11 +158,11 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, 
     with _errors(ctx):
         report = _run_ingest(list(paths) or [DEFAULT_CORPUS], path, rebuild=rebuild, jobs=jobs, lock_timeout=lock_timeout, silent=silent, dictionary=dictionary, password=password)
     for warned_path, warning in report.warnings:
-        click.echo(f"Warning: {warned_path}: {warning}", err=True)
+        click.echo(printable(f"Warning: {warned_path}: {warning}", lines=False), err=True)
     for skipped_path, reason in report.skipped:
-        click.echo(f"Skipped: {skipped_path}: {reason}", err=True)
+        click.echo(printable(f"Skipped: {skipped_path}: {reason}", lines=False), err=True)
     for failed_path, reason in report.failed:
-        click.echo(f"Error: {failed_path}: {reason}", err=True)
+        click.echo(printable(f"Error: {failed_path}: {reason}", lines=False), err=True)
     click.echo(report.summary())
     if report.failed:
         ctx.exit(1)
@@ -165,13 +177,15 @@ _MARK = re.compile(r"\[\[(.+?)\]\]", re.S)
 
 def _print_text(hits: list[Hit], total: int, offset: int, out: IO[str], colour: bool, exact: int) -> None:
     for hit in hits:
-        snippet = hit.snippet or hit.text[:200]
+        # the document's text is made printable first, so the only escape codes are our colours
+        snippet = printable(hit.snippet or hit.text[:200])
+        citation = printable(hit.citation, lines=False)
         if colour:
             snippet = _MARK.sub(lambda m: click.style(m.group(1), fg="red", bold=True), snippet)
-            header = click.style(f"{hit.rank}.", bold=True) + " " + click.style(hit.citation, fg="cyan")
+            header = click.style(f"{hit.rank}.", bold=True) + " " + click.style(citation, fg="cyan")
         else:
-            header = f"{hit.rank}. {hit.citation}"
-        click.echo(f"{header}  [{hit.doc_id}, {hit.lang}, score {hit.score:.2f}]", file=out)
+            header = f"{hit.rank}. {citation}"
+        click.echo(f"{header}  [{printable(hit.doc_id, lines=False)}, {hit.lang}, score {hit.score:.2f}]", file=out)
         click.echo(f"   {snippet}", file=out)
         click.echo("", file=out)
     shown = f"{offset + 1}-{offset + len(hits)}" if hits else "0"
@@ -252,12 +266,14 @@ class _BatchProgress:
 
     def __call__(self, position: int, outcome: QueryOutcome, rows: int) -> None:
         if self._show:
-            click.echo(f"\r\033[K[{position}/{len(self._queries)}] {outcome.name}: {outcome.hits} hits, {rows} rows so far",
+            name = printable(outcome.name, lines=False)
+            click.echo(f"\r\033[K[{position}/{len(self._queries)}] {name}: {outcome.hits} hits, {rows} rows so far",
                        err=True, nl=False)
         if outcome.error:
             if self._show:
                 click.echo("", err=True)
-            click.echo(f"Error: {self._path}: {self._queries[position - 1].label}: {outcome.error}", err=True)
+            line = f"Error: {self._path}: {self._queries[position - 1].label}: {outcome.error}"
+            click.echo(printable(line, lines=False), err=True)
 
     def close(self) -> None:
         if self._show:
@@ -309,7 +325,7 @@ def run(ctx: click.Context, queries_file: Path, index_dir: Path | None, fmt: str
             reporter.close()
     ran = len(report.outcomes) - len(report.failed)
     failed = f", {len(report.failed)} failed" if report.failed else ""
-    click.echo(f"{len(queries)} queries: {ran} ran{failed}; {report.rows} rows written to {out or 'stdout'}", err=True)
+    click.echo(printable(f"{len(queries)} queries: {ran} ran{failed}; {report.rows} rows written to {out or 'stdout'}"), err=True)
     if report.failed:
         ctx.exit(1)
 
@@ -325,29 +341,23 @@ def docs(ctx: click.Context, index_dir: Path | None, fmt: str) -> None:
     Example:
         policy-search docs --format csv > documents.csv
     """
-    import csv
-    import json
-
     with _errors(ctx):
         documents = _open(index_dir, build_default=True).documents()
     columns = ["doc_id", "title", "lang", "date", "pages", "passages", "source"]
     rows = [{c: getattr(d, c) for c in columns} for d in documents]
-    out = sys.stdout
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-    elif fmt == "jsonl":
+        click.echo(json_text(rows, indent=2))
+    elif fmt in ("jsonl", "csv"):
+        writer = CsvRows(sys.stdout, columns) if fmt == "csv" else JsonlRows(sys.stdout, columns)
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
-    elif fmt == "csv":
-        writer = csv.DictWriter(out, columns, lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(rows)
+            writer.write(row)
+        writer.finish()
     else:
         for d in documents:
             pages = f"{d.pages} pages" if d.pages else "no pages"
-            click.echo(f"{d.doc_id}  [{d.lang}] {d.date or '----------'}  {d.passages} passages, {pages}")
-            click.echo(f"    {d.title}")
-            click.echo(f"    {d.source}")
+            click.echo(printable(f"{d.doc_id}  [{d.lang}] {d.date or '----------'}  {d.passages} passages, {pages}", lines=False))
+            click.echo(printable(f"    {d.title}", lines=False))
+            click.echo(printable(f"    {d.source}", lines=False))
         click.echo(f"{len(documents)} documents")
 
 
@@ -383,8 +393,8 @@ def show(ctx: click.Context, doc_id: str, index_dir: Path | None, passage: int |
         write_csv(hits, out)
     else:
         for hit in hits:
-            click.echo(hit.citation)
-            click.echo(hit.text)
+            click.echo(printable(hit.citation, lines=False))
+            click.echo(printable(hit.text))
             click.echo("")
 
 

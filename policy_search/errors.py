@@ -9,6 +9,10 @@ class IndexMissing(PolicySearchError):
     """The index directory does not exist or holds no policy-search index."""
 
 
+class IndexUnwritable(PolicySearchError):
+    """The index, or a file policy-search keeps beside it, cannot be written where it is."""
+
+
 class IndexLocked(PolicySearchError):
     """Another process is writing the index and did not finish in time."""
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import datetime
 import enum
-import json
+import functools
+import io
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from .errors import PolicySearchError
 from .model import HIT_FIELDS, Hit
+from .terminal import json_text, printable
 
 if TYPE_CHECKING:
     from .saved import RunReport
@@ -54,8 +57,7 @@ def neutralise(value: object) -> object:
 def write_json(query: str, total: int, hits: Iterable[Hit], out: IO[str], exact: int | None = None) -> None:
     """``exact``: how many of ``total`` hold the query's Chinese runs as typed (default: all)."""
     document = {"query": query, "total": total, "exact": total if exact is None else exact, "hits": [h.to_dict() for h in hits]}
-    json.dump(document, out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    out.write(json_text(document, indent=2) + "\n")
 
 
 class RowWriter(Protocol):
@@ -65,21 +67,23 @@ class RowWriter(Protocol):
 
 
 class JsonlRows:
-    """One JSON object per line, values exactly as found (no neutralising)."""
+    """One JSON object per line, values exactly as found (no neutralising; control characters
+    escaped as JSON escapes, which read back as the same text)."""
 
     def __init__(self, out: IO[str], columns: Sequence[str]) -> None:
         self._out = out
         self._columns = columns
 
     def write(self, row: Mapping[str, object]) -> None:
-        self._out.write(json.dumps({c: row[c] for c in self._columns}, ensure_ascii=False) + "\n")
+        self._out.write(json_text({c: row[c] for c in self._columns}) + "\n")
 
     def finish(self, report: RunReport | None = None) -> None:
         self._out.flush()
 
 
 class CsvRows:
-    """RFC 4180 CSV with a header row, CRLF line ends and formula-safe cells."""
+    """RFC 4180 CSV with a header row, CRLF line ends and formula-safe cells; on a terminal, cells
+    with their control characters shown as escapes (see terminal.py)."""
 
     def __init__(self, out: IO[str], columns: Sequence[str], bom: bool = False) -> None:
         if bom:
@@ -87,10 +91,14 @@ class CsvRows:
         self._out = out
         self._columns = columns
         self._writer = csv.writer(out, lineterminator="\r\n")
+        self._terminal = out.isatty()
         self._writer.writerow(columns)
 
     def write(self, row: Mapping[str, object]) -> None:
-        self._writer.writerow(["" if row[c] is None else neutralise(row[c]) for c in self._columns])
+        cells = ["" if row[c] is None else neutralise(row[c]) for c in self._columns]
+        if self._terminal:
+            cells = [printable(cell) if isinstance(cell, str) else cell for cell in cells]
+        self._writer.writerow(cells)
 
     def finish(self, report: RunReport | None = None) -> None:
         self._out.flush()
@@ -136,10 +144,16 @@ def _xlsx_value(column: str, value: object) -> object:
             return datetime.date.fromisoformat(value)
         except ValueError:
             pass
-    text = _ILLEGAL_XML.sub("\ufffd", str(value))
+    return _text_cell(str(value))
+
+
+def _text_cell(text: str) -> str:
+    """A string as a sheet can hold it: no character XML cannot hold, at most Excel's length,
+    never a formula."""
+    text = _ILLEGAL_XML.sub("\ufffd", text)
     if len(text) > _CELL_LIMIT:
         text = text[: _CELL_LIMIT - 1] + "…"
-    return neutralise(text)
+    return str(neutralise(text))
 
 
 class XlsxRows:
@@ -149,7 +163,7 @@ class XlsxRows:
     openpyxl's write-only mode keeps the rows on disk, not in memory.
     """
 
-    def __init__(self, path: Path, columns: Sequence[str]) -> None:
+    def __init__(self, path: Path | IO[bytes], columns: Sequence[str]) -> None:
         from openpyxl import Workbook
         from openpyxl.styles import Alignment, Font
 
@@ -171,7 +185,7 @@ class XlsxRows:
 
         cells = []
         for column in columns:
-            cell = WriteOnlyCell(sheet, value=column)
+            cell = WriteOnlyCell(sheet, value=_text_cell(column))  # a query's name heads a column
             cell.font = self._bold
             cells.append(cell)
         sheet.append(cells)
@@ -203,7 +217,8 @@ class XlsxRows:
             by_query.column_dimensions[letter].width = width
         self._append_header(by_query, ["query_name", "query", "matched", "exported", "error"])
         for outcome in report.outcomes:
-            by_query.append([outcome.name, neutralise(outcome.q), outcome.total, outcome.hits, outcome.error or None])
+            error = _text_cell(outcome.error) if outcome.error else None
+            by_query.append([_text_cell(outcome.name), _text_cell(outcome.q), outcome.total, outcome.hits, error])
 
         names = [o.name for o in report.outcomes]
         by_document = self._book.create_sheet("By document")
@@ -213,7 +228,8 @@ class XlsxRows:
         self._append_header(by_document, ["doc_id", "title", "date", "hits", *names])
         for tally in report.documents:
             counts = [tally.per_query.get(name) for name in names]
-            by_document.append([tally.doc_id, neutralise(tally.title), _xlsx_value("date", tally.date), tally.hits, *counts])
+            cells = [_text_cell(tally.doc_id), _xlsx_value("title", tally.title), _xlsx_value("date", tally.date)]
+            by_document.append([*cells, tally.hits, *counts])
 
 
 def _letter(number: int) -> str:
@@ -226,16 +242,34 @@ def _letter(number: int) -> str:
 
 
 @contextmanager
-def _replacing(out: Path) -> Iterator[Path]:
-    """A partial file beside ``out`` that replaces it only once the block completes."""
-    partial = out.with_name(f".{out.name}.partial")
+def _replacing(out: Path) -> Iterator[IO[bytes]]:
+    """A new file beside ``out`` that replaces it only once the block completes.
+
+    The file is made with a random name that did not exist (``O_EXCL``), so a link planted where
+    it will be cannot redirect the write; the rename then replaces whatever ``out`` is, a
+    symbolic link included (the link, not its target).
+    """
     try:
-        yield partial
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    except OSError as exc:
+        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    partial = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.chmod(partial, 0o666 & ~_umask())  # mkstemp's 0600 is for the partial file only
         os.replace(partial, out)
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
+
+
+@functools.cache
+def _umask() -> int:
+    mask = os.umask(0)  # read once: the only way to read it sets it, and sets it back
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
@@ -244,8 +278,11 @@ def open_text(out: Path | None) -> Iterator[IO[str]]:
     if out is None:
         yield sys.stdout
         return
-    with _replacing(out) as partial, open(partial, "w", encoding="utf-8", newline="") as handle:
+    with _replacing(out) as raw:
+        handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         yield handle
+        handle.flush()
+        handle.detach()  # the raw file is closed by _replacing
 
 
 @contextmanager
@@ -259,8 +296,8 @@ def open_rows(fmt: Format, columns: Sequence[str], out: Path | None, *, bom: boo
     if fmt is Format.XLSX:
         if out is None:
             raise ExportError("xlsx needs --out FILE (a workbook cannot go to the terminal)")
-        with _replacing(out) as partial:
-            yield XlsxRows(partial, columns)
+        with _replacing(out) as handle:
+            yield XlsxRows(handle, columns)
         return
     with open_text(out) as handle:
         yield CsvRows(handle, columns, bom) if fmt is Format.CSV else JsonlRows(handle, columns)

@@ -8,6 +8,7 @@ the index itself, so they can never disagree with the passages.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import functools
 import hashlib
@@ -29,7 +30,7 @@ from .analysis import analyzer_for, dictionary_digest, has_han, prepare_lexicon,
 from .cache import SourceCache
 from .codec import Analysed, PolicyCodec, TextField
 from .document import SUFFIXES, doc_ids_for, parse_document
-from .errors import IndexLocked, IndexMissing, PolicySearchError
+from .errors import IndexLocked, IndexMissing, IndexUnwritable, PolicySearchError
 from .model import LANGUAGES, Document, DocumentInfo
 from .readers import UnreadableFile
 
@@ -442,11 +443,26 @@ def _recover(index_dir: Path) -> None:
         os.rename(retired, index_dir)
 
 
+def _lock_file(path: Path) -> int:
+    """The lock file, opened without following a link and without truncating: a symbolic link
+    planted at its name is refused, never written through."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            reason = "it is a symbolic link (policy-search never writes through one): remove it"
+        elif exc.errno == errno.EISDIR:
+            reason = "it is a folder: remove it"
+        else:
+            reason = exc.strerror or str(exc)
+        raise IndexUnwritable(f"cannot open the lock file {path}: {reason}") from None
+
+
 @contextmanager
 def _write_lock(index_dir: Path, timeout: float) -> Iterator[None]:
     """One writer at a time: a second one waits up to ``timeout`` seconds, then gives up."""
     lock_path = index_dir.with_name(f".{index_dir.name}.lock")
-    with open(lock_path, "w") as handle:
+    with os.fdopen(_lock_file(lock_path), "r+b") as handle:
         deadline = time.monotonic() + timeout
         while True:
             try:

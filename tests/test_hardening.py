@@ -1,0 +1,159 @@
+"""Hostile names and text, and links planted where policy-search writes (issue 14).
+
+Each test takes a real document of the bundled corpus and gives it what an attacker or an
+unlucky download would: a title or a file name with terminal escape sequences, a title that a
+spreadsheet runs as a formula, a symbolic link where an export or the lock is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from policy_search.cli import cli
+
+from .conftest import CORPUS
+
+SEED = CORPUS / "seeds" / "002_2b698c6a19e47f6b.txt"  # the 14th Five-Year Plan's Chapter 32 (English)
+#: set the window title, turn text red, a C1 control sequence introducer, a right-to-left override
+HOSTILE_TITLE = "\x1b]0;owned\x07Chapter 32 \x1b[31mRegional\x9b2J Development \u202eTRAP"
+CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+def _corpus(folder: Path, name: str, first_line: str) -> Path:
+    """A copy of the seed document under ``name``, its first line (the title) replaced."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = SEED.read_text(encoding="utf-8").lstrip("\ufeff\n").split("\n")
+    (folder / name).write_text("\n".join([first_line, *lines[1:]]), encoding="utf-8")
+    return folder
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def hostile_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("hostile")
+    _corpus(folder / "docs", "plan\x1b[2J\x1b]52;c;cm0gLXJmIH4=\x07.txt", HOSTILE_TITLE)
+    _corpus(folder / "docs", "=cmd|' -C calc'!A0.txt", '=HYPERLINK("http://example.com/x","Chapter 32")')
+    index = folder / "index"
+    code, _, stderr = _invoke("ingest", str(folder / "docs"), "--index", str(index))
+    assert code == 0, stderr
+    return index
+
+
+def test_control_characters_in_titles_and_file_names_never_reach_the_terminal(hostile_index: Path) -> None:
+    outputs = [
+        _invoke("docs", "--index", str(hostile_index)),
+        _invoke("search", "Taxkorgan airport", "--index", str(hostile_index)),
+        _invoke("show", "plan\x1b[2J\x1b]52;c;cm0gLXJmIH4=\x07", "--index", str(hostile_index), "--passage", "1"),
+        _invoke("docs", "--index", str(hostile_index), "--format", "json"),
+        _invoke("search", "Taxkorgan airport", "--index", str(hostile_index), "--format", "jsonl"),
+    ]
+    for code, stdout, stderr in outputs:
+        assert code == 0, stderr
+        assert not any(c in stdout + stderr for c in CONTROLS), stdout
+    docs_text = outputs[0][1]
+    # shown, not dropped: a reader sees that the title holds an escape sequence
+    assert "\\x1b]0;owned\\x07Chapter 32 \\x1b[31mRegional\\x9b2J Development \\u202eTRAP" in docs_text
+    assert "plan\\x1b[2J\\x1b]52;c;cm0gLXJmIH4=\\x07" in docs_text
+    # JSON escapes them and reads back as the same text
+    titles = {d["title"] for d in json.loads(outputs[3][1])}
+    assert HOSTILE_TITLE in titles
+    hit = json.loads(outputs[4][1].splitlines()[0])
+    assert hit["title"] in (HOSTILE_TITLE, '=HYPERLINK("http://example.com/x","Chapter 32")')
+
+
+def test_a_title_that_is_a_formula_is_neutralised_in_the_docs_csv(hostile_index: Path) -> None:
+    code, stdout, stderr = _invoke("docs", "--index", str(hostile_index), "--format", "csv")
+    assert code == 0, stderr
+    rows = list(csv.DictReader(io.StringIO(stdout)))
+    formula = next(r for r in rows if "HYPERLINK" in r["title"])
+    assert formula["title"] == "'" + '=HYPERLINK("http://example.com/x","Chapter 32")'
+    assert formula["doc_id"] == "'=cmd|' -C calc'!A0"
+    # the JSON keeps the text exactly
+    code, stdout, _ = _invoke("docs", "--index", str(hostile_index), "--format", "jsonl")
+    assert any(json.loads(line)["title"].startswith("=HYPERLINK") for line in stdout.splitlines())
+
+
+def test_every_sheet_of_a_workbook_is_formula_safe_and_a_control_character_aborts_nothing(
+    hostile_index: Path, tmp_path: Path
+) -> None:
+    queries = tmp_path / "weekly.toml"
+    queries.write_text(
+        '[[query]]\nname = "=SUM(1+1)"\nq = "Taxkorgan airport"\n\n'
+        '[[query]]\nname = "bell\\u0007name"\nq = "=1+1 OR airports"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "weekly.xlsx"
+    code, _, stderr = _invoke("run", str(queries), "--index", str(hostile_index), "--format", "xlsx", "--out", str(out))
+    assert code == 0, stderr
+    book = load_workbook(out)
+    assert book.sheetnames == ["Hits", "By query", "By document"]
+    values = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                values.append(cell.value)
+    texts = [v for v in values if isinstance(v, str)]
+    assert "'=SUM(1+1)" in texts and "'=cmd|' -C calc'!A0" in texts
+    assert "bell\ufffdname" in texts  # XML cannot hold the control character: replaced, not fatal
+
+
+def test_an_export_never_writes_through_a_planted_link(hostile_index: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    out = tmp_path / "hits.csv"
+    # the name an earlier version wrote its partial file under
+    (tmp_path / ".hits.csv.partial").symlink_to(victim)
+    code, _, stderr = _invoke("search", "airports", "--index", str(hostile_index), "--format", "csv", "--out", str(out))
+    assert code == 0, stderr
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert not out.is_symlink() and out.read_text(encoding="utf-8").startswith("rank,score,doc_id")
+    # a link at the output's own name is replaced by the file, its target left alone
+    linked = tmp_path / "linked.csv"
+    linked.symlink_to(victim)
+    code, _, stderr = _invoke("search", "airports", "--index", str(hostile_index), "--format", "csv", "--out", str(linked))
+    assert code == 0, stderr
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert not linked.is_symlink() and linked.read_text(encoding="utf-8").startswith("rank,score,doc_id")
+    assert not list(tmp_path.glob(".hits.csv.*.partial"))
+    assert oct(out.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_ingest_never_writes_through_a_link_at_its_lock(tmp_path: Path) -> None:
+    docs = _corpus(tmp_path / "docs", "plan.txt", "Chapter 32 Further Implementing the Coordinated Regional Development Strategy")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    index = tmp_path / "index"
+    (tmp_path / ".index.lock").symlink_to(victim)
+    code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index))
+    assert code == 2 and stdout == ""
+    lock = tmp_path / ".index.lock"
+    assert stderr.splitlines() == [f"Error: cannot open the lock file {lock}: it is a symbolic link (policy-search never writes through one): remove it"]
+    assert victim.read_text(encoding="utf-8") == "precious"
+    # a folder at the lock's name: one line too, and the ingest works once it is gone
+    lock.unlink()
+    lock.mkdir()
+    code, _, stderr = _invoke("ingest", str(docs), "--index", str(index))
+    assert code == 2 and stderr.splitlines() == [f"Error: cannot open the lock file {lock}: it is a folder: remove it"]
+    shutil.rmtree(lock)
+    code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index))
+    assert code == 0 and stdout.startswith("1 new"), stderr
