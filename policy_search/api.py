@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from whoosh import query as wq
 
 from .analysis import read_dictionary
-from .errors import QueryError
+from .errors import IndexMissing, QueryError
 from .index import DICTIONARY_FILE, document_records, open_whoosh
 from .model import LANGUAGES, DocumentInfo, Hit, page_at
 from .query import build_filter, build_restriction, parse_query
@@ -44,33 +46,76 @@ def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes with every commit to the index folder: a commit writes files into it and an
+    ingest --rebuild swaps a new folder in (a new inode, whatever its generation number)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_ctime_ns
+
+
+@dataclass
+class _State:
+    """One committed state of the index, open: a search reads all it needs from one of these."""
+
+    stamp: tuple[int, int, int] | None
+    dictionary: tuple[str, ...]
+    searcher: Any
+    ranker: Ranker
+    #: the document sets of the filters seen (building "passages in French" anew took half of a
+    #: query's time) and the document records read, for this state only
+    filter_sets: dict[str, Any] = field(default_factory=dict)
+    records: dict[str, DocumentInfo] = field(default_factory=dict)
+
+
+def _open_state(path: Path) -> _State:
+    stamp = _stamp(path)  # read first: a commit during the opening changes it, and is seen next time
+    searcher = open_whoosh(path).searcher()
+    return _State(stamp, read_dictionary(path / DICTIONARY_FILE), searcher, Ranker(searcher))
+
+
 class Index:
-    """A built policy-search index, open for searching."""
+    """A built policy-search index, open for searching.
+
+    It answers from the last committed state: before each call it checks whether the index has
+    changed (an ingest by this or another process, a rebuild swapped in) and if so opens it
+    anew, never mixing the readers of two states; a call that races a commit answers from one
+    state or the other.
+    """
+
+    _SWAP_WAIT = 2.0  # seconds to wait for a rebuild's swap to finish before giving up
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._ix = open_whoosh(self.path)
-        self.dictionary = read_dictionary(self.path / DICTIONARY_FILE)
-        # One searcher for every search while the index is unchanged, and the document sets of
-        # the filters it has seen: building "passages in French" anew took half of a query's time.
-        self._searcher = self._ix.searcher()
-        self._ranker = Ranker(self._searcher)
-        self._filter_sets: dict[str, Any] = {}
-        self._records: dict[str, DocumentInfo] = {}
+        self._state = _open_state(self.path)
 
-    def _current_searcher(self) -> Any:
-        if not self._searcher.up_to_date():
-            self._searcher = self._searcher.refresh()
-            self._ranker = Ranker(self._searcher)
-            self._filter_sets.clear()
-            self._records.clear()
-        return self._searcher
+    @property
+    def dictionary(self) -> tuple[str, ...]:
+        return self._current().dictionary
 
-    def _allowed(self, searcher: Any, filter_query: Any) -> set[int]:
+    def _current(self) -> _State:
+        state = self._state
+        if _stamp(self.path) == state.stamp and state.stamp is not None:
+            return state
+        deadline = time.monotonic() + self._SWAP_WAIT
+        while True:
+            try:
+                fresh = _open_state(self.path)
+                break
+            except IndexMissing:
+                if time.monotonic() >= deadline:
+                    raise  # removed, not being swapped: no stale answer from a closed state
+                time.sleep(0.05)  # between a rebuild's two renames
+        self._state = fresh  # the old state's files close when no call still reads from it
+        return fresh
+
+    def _allowed(self, state: _State, filter_query: Any) -> set[int]:
         """The docnums a filter allows, for Whoosh's matchers (passages only)."""
-        return self._filter_set(filter_query, lambda: set(searcher._filter_to_comb(filter_query)))
+        return _filter_set(state, filter_query, lambda: set(state.searcher._filter_to_comb(filter_query)))
 
-    def _restricted(self, restriction: Any) -> Docs | None:
+    def _restricted(self, state: _State, restriction: Any) -> Docs | None:
         """The docnums of a language, document or date restriction, for the ranker (None: all).
 
         Content terms are never in a document record, so the ranker needs no "passages only"
@@ -78,15 +123,7 @@ class Index:
         """
         if restriction is None:
             return None
-        return self._filter_set(restriction, lambda: self._ranker.docs(restriction))
-
-    def _filter_set(self, filter_query: Any, build: Any) -> Any:
-        key = repr(filter_query)
-        if key not in self._filter_sets:
-            if len(self._filter_sets) >= 64:
-                self._filter_sets.pop(next(iter(self._filter_sets)))
-            self._filter_sets[key] = build()  # never changed once built
-        return self._filter_sets[key]
+        return _filter_set(state, restriction, lambda: state.ranker.docs(restriction))
 
     def search(
         self,
@@ -107,29 +144,38 @@ class Index:
         """
         if limit < 0 or offset < 0:
             raise QueryError("limit and offset must not be negative")
-        langs = _as_tuple(lang)
-        parsed = parse_query(query, langs, self.dictionary)
+        try:
+            return self._search(query, limit, offset, _as_tuple(lang), _as_tuple(doc), since, until, snippets)
+        except RecursionError:  # a shape the bounds of query.py let through: still one line
+            raise QueryError(f"query {query[:60]!r} is too deeply nested to evaluate") from None
+
+    def _search(
+        self, query: str, limit: int, offset: int, langs: tuple[str, ...], doc: tuple[str, ...],
+        since: str | None, until: str | None, snippets: bool,
+    ) -> Results:
+        state = self._current()
+        parsed = parse_query(query, langs, state.dictionary)
         if parsed.langs:
             langs = tuple(x for x in parsed.langs if not langs or x in langs) or ("none",)
-        docs = _as_tuple(doc) + parsed.docs
+        docs = doc + parsed.docs
         filters = ([x for x in langs if x != "none"], docs, since, until)
         if langs == ("none",):
             return Results(query, 0, ())
-        searcher = self._current_searcher()
+        searcher = state.searcher
         languages = [x for x in parsed.preference if x in (filters[0] or LANGUAGES)]
         try:
-            restricted = self._restricted(build_restriction(*filters))
-            ranked = self._ranker.rank(parsed.query, restricted, offset + limit, languages, parsed.exact)
+            restricted = self._restricted(state, build_restriction(*filters))
+            ranked = state.ranker.rank(parsed.query, restricted, offset + limit, languages, parsed.exact)
             total = ranked.total
             exact = ranked.exact
             found = [(score, searcher.stored_fields(doc), ranked.terms[doc]) for doc, score in ranked.top[offset:]]
         except Unsupported:  # a shape the ranker does not evaluate: Whoosh's matchers
-            allowed = self._allowed(searcher, build_filter(*filters))
+            allowed = self._allowed(state, build_filter(*filters))
             results = _search_counting_all(searcher, parsed.query, allowed, offset + limit)
             total = exact = len(results)
             found = [(r.score, r.fields(), _terms_of(r)) for r in results[offset : offset + limit]]
         runs = parsed.runs if snippets else None
-        hits = [self._hit(rank, *hit, runs) for rank, hit in enumerate(found, start=offset + 1)]
+        hits = [self._hit(state, rank, *hit, runs) for rank, hit in enumerate(found, start=offset + 1)]
         return Results(query, total, tuple(hits), exact)
 
     def documents(self) -> list[DocumentInfo]:
@@ -141,32 +187,39 @@ class Index:
         parts: list[Any] = [wq.Term("kind", "passage"), wq.Term("doc_id", doc_id)]
         if passage is not None:
             parts.append(wq.NumericRange("passage", passage, passage))
-        searcher = self._current_searcher()
+        state = self._current()
+        searcher = state.searcher
         found = [searcher.stored_fields(n) for n in searcher.docs_for_query(wq.And(parts))]
         found.sort(key=lambda fields: fields["passage"])
         if page is not None:  # the passages on that page, and one that runs on to it
             found = [f for f in found if f.get("page") is not None and f["page"] <= page <= _last_page(f)]
-        return [self._hit(0, 0.0, fields, set()) for fields in found]
+        return [self._hit(state, 0, 0.0, fields, set()) for fields in found]
 
-    def _record(self, doc_id: str) -> DocumentInfo:
+    def _record(self, state: _State, doc_id: str) -> DocumentInfo:
         """A document's record (its title and source are stored there, not with each passage)."""
-        if doc_id not in self._records:
-            fields = self._current_searcher().document(kind="doc", doc_id=doc_id)
-            self._records[doc_id] = DocumentInfo(**fields["meta"])
-        return self._records[doc_id]
+        if doc_id not in state.records:
+            fields = state.searcher.document(kind="doc", doc_id=doc_id)
+            state.records[doc_id] = DocumentInfo(**fields["meta"])
+        return state.records[doc_id]
 
     def _hit(
-        self, rank: int, score: float, fields: dict[str, Any], terms: set[tuple[str, str]], runs: tuple[str, ...] | None = ()
+        self,
+        state: _State,
+        rank: int,
+        score: float,
+        fields: dict[str, Any],
+        terms: set[tuple[str, str]],
+        runs: tuple[str, ...] | None = (),
     ) -> Hit:
         """A hit from a passage's stored fields; its snippet marks ``terms`` and ``runs`` (None: no
         snippet)."""
         lang = fields["lang"]
-        record = self._record(fields["doc_id"])
+        record = self._record(state, fields["doc_id"])
         body_terms = {text for field, text in terms if field in (f"body_{lang}", f"section_{lang}", f"title_{lang}")}
         text = fields["text"]
         breaks = tuple(tuple(b) for b in fields.get("breaks") or ())
         wanted = terms and (runs is not None or breaks)  # a snippet, or the page of the first match
-        spans = matched_spans(text, lang, body_terms, self.dictionary, runs or ()) if wanted else []
+        spans = matched_spans(text, lang, body_terms, state.dictionary, runs or ()) if wanted else []
         snippet = snippet_of(text, lang, spans) if terms and runs is not None else ""
         page, label = fields.get("page"), fields.get("page_label", "")
         page_range = None
@@ -191,6 +244,15 @@ class Index:
             source=record.source,
             page_range=page_range,
         )
+
+
+def _filter_set(state: _State, filter_query: Any, build: Any) -> Any:
+    key = repr(filter_query)
+    if key not in state.filter_sets:
+        if len(state.filter_sets) >= 64:
+            state.filter_sets.pop(next(iter(state.filter_sets)))
+        state.filter_sets[key] = build()  # never changed once built
+    return state.filter_sets[key]
 
 
 def _last_page(fields: dict[str, Any]) -> int:

@@ -32,6 +32,10 @@ SCOPE_BOOST = 0.2
 #: in the query, so whole-word matches rank above runs that straddle words
 HAN_BOOST = 0.2
 MIN_PREFIX = 2  # letters before *: "a*" stands for a large part of the vocabulary
+#: bounds on a query's shape, so that a pasted or generated query is refused in one line rather
+#: than exhausting the recursion of the parser and the ranker or running for minutes
+MAX_DEPTH = 32  # parentheses inside parentheses, or NOTs in a row
+MAX_TERMS = 256  # words, phrases and field values
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _OPEN_QUOTES = {'"': '"', "“": "”", "「": "」"}
 _WORD_RUN = re.compile(r'[^\s()“"「]+')
@@ -92,6 +96,24 @@ def _lex(text: str) -> list[_Tok]:
     return tokens
 
 
+def _check_size(text: str, tokens: list[_Tok]) -> None:
+    """Refuse a query nested deeper than MAX_DEPTH or longer than MAX_TERMS terms."""
+    shown = repr(text) if len(text) <= 60 else repr(text[:60]) + "..."
+    depth = deepest = nots = 0
+    for token in tokens:
+        if token.kind == "open":
+            depth += 1
+        elif token.kind == "close":
+            depth -= 1
+        nots = nots + 1 if token.kind == "word" and token.text == "NOT" else 0
+        deepest = max(deepest, depth, nots)
+    if deepest > MAX_DEPTH:
+        raise QueryError(f"query {shown} nests {deepest} levels deep (parentheses or NOTs); at most {MAX_DEPTH} are read")
+    terms = sum(1 for token in tokens if token.kind != "open" and token.kind != "close" and token.text not in ("OR", "AND", "NOT"))
+    if terms > MAX_TERMS:
+        raise QueryError(f"query {shown} has {terms} terms; at most {MAX_TERMS} are read (split it into several queries)")
+
+
 def _closing_quote(text: str, start: int) -> int:
     """Index of the quote that closes the one at ``start`` (a straight quote may close “)."""
     opening = text[start]
@@ -133,6 +155,7 @@ class _Parser:
     ) -> None:
         self.text = text
         self.tokens = _lex(text)
+        _check_size(text, self.tokens)
         self.pos = 0
         self.langs = langs
         self.dictionary = dictionary

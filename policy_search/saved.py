@@ -197,6 +197,9 @@ def parse_queries(data: Mapping[str, Any], path: Path) -> tuple[SavedQuery, ...]
     if isinstance(tables, dict):
         problems.append("write each query as a [[query]] table (double brackets), not [query]")
         tables = []
+    elif not isinstance(tables, list):
+        problems.append(f"'query' must be [[query]] tables, not {_show(tables)}")
+        tables = []
     if not tables and "query" not in data:
         problems.append("no [[query]] table: nothing to run")
 

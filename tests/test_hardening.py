@@ -157,3 +157,86 @@ def test_ingest_never_writes_through_a_link_at_its_lock(tmp_path: Path) -> None:
     shutil.rmtree(lock)
     code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index))
     assert code == 0 and stdout.startswith("1 new"), stderr
+
+
+# --- an open index sees the last commit -------------------------------------------------------
+
+PLAN = CORPUS / "seeds" / "002_2b698c6a19e47f6b.txt"
+REPORT = CORPUS / "seeds" / "001_92b6e6f6910890ba.txt"
+
+
+def test_an_open_index_sees_every_commit_and_never_two_versions_of_a_passage(tmp_path: Path) -> None:
+    from policy_search import ingest, open_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(PLAN, docs / "plan.txt")
+    shutil.copy(REPORT, docs / "report.txt")
+    index_dir = tmp_path / "index"
+    ingest([docs], index_dir, jobs=1)
+    index = open_index(index_dir)  # long-lived, as in a notebook
+    assert index.search('"Taxkorgan Airport"').total == 1
+    # the file changes and another ingest commits it: the old text is gone, the new one found once
+    text = PLAN.read_text(encoding="utf-8").replace("Taxkorgan Airport", "Tashkurgan Airport")
+    (docs / "plan.txt").write_text(text, encoding="utf-8")
+    ingest([docs], index_dir, jobs=1)
+    assert index.search('"Taxkorgan Airport"').total == 0
+    assert index.search('"Tashkurgan Airport"').total == 1
+    passages = index.passages("plan")
+    assert len({p.passage for p in passages}) == len(passages)  # no passage twice
+    # a rebuild swaps a new folder in, with the same generation number: a removed document is gone
+    (docs / "report.txt").unlink()
+    ingest([docs], index_dir, jobs=1, rebuild=True)
+    assert [d.doc_id for d in index.documents()] == ["plan"]
+    assert index.passages("report") == []
+    assert {h.doc_id for h in index.search("development", limit=50)} == {"plan"}
+
+
+# --- every failure is one line --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("(" * 300 + "airport" + ")" * 300, "nests 300 levels deep (parentheses or NOTs); at most 32 are read"),
+        ("NOT " * 400 + "airport", "nests 400 levels deep (parentheses or NOTs); at most 32 are read"),
+        ("airport " + " OR ".join(["ai*"] * 400), "has 401 terms; at most 256 are read (split it into several queries)"),
+    ],
+)
+def test_a_query_too_deep_or_too_long_is_one_line(corpus_index: Path, query: str, message: str) -> None:
+    code, stdout, stderr = _invoke("search", query, "--index", str(corpus_index))
+    assert code == 2 and stdout == ""
+    assert len(stderr.splitlines()) == 1 and stderr.startswith("Error: query ") and message in stderr
+
+
+def test_a_query_within_the_bounds_is_answered(corpus_index: Path) -> None:
+    nested = "(" * 32 + "Taxkorgan" + ")" * 32
+    code, stdout, _ = _invoke("search", nested + " " + " ".join(["NOT xyzzy"] * 100), "--index", str(corpus_index))
+    assert code == 0 and "Box 12 Development of Border Areas" in stdout
+
+
+def test_a_batch_runs_on_past_a_query_too_deep(corpus_index: Path, tmp_path: Path) -> None:
+    queries = tmp_path / "weekly.toml"
+    deep = "(" * 100 + "airport" + ")" * 100
+    queries.write_text(
+        f'[[query]]\nname = "deep"\nq = "{deep}"\n\n[[query]]\nname = "airports"\nq = "Taxkorgan airport"\n', encoding="utf-8"
+    )
+    code, stdout, stderr = _invoke("run", str(queries), "--index", str(corpus_index))
+    assert code == 1
+    assert stderr.splitlines()[0].startswith(f"Error: {queries}: query 'deep' (#1): query '((((")
+    assert "seeds/002_2b698c6a19e47f6b" in stdout
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("query = 5\n", "'query' must be [[query]] tables, not a number 5"),
+        ('query = "airport"\n', "'query' must be [[query]] tables, not text 'airport'"),
+    ],
+)
+def test_a_saved_query_file_of_the_wrong_shape_is_one_line(corpus_index: Path, tmp_path: Path, body: str, message: str) -> None:
+    queries = tmp_path / "weekly.toml"
+    queries.write_text(body, encoding="utf-8")
+    code, stdout, stderr = _invoke("run", str(queries), "--index", str(corpus_index))
+    assert code == 2 and stdout == ""
+    assert stderr.splitlines() == [f"Error: {queries}: {message}"]

@@ -67,9 +67,9 @@ def both_ways(index, query: str, filters: dict[str, str], limit: int = 20):  # t
     langs = list(parsed.langs) or ([filters["lang"]] if "lang" in filters else [])
     docs = [filters["doc"]] if "doc" in filters else []
     chosen = (langs, docs + list(parsed.docs), filters.get("since"), filters.get("until"))
-    searcher = index._current_searcher()
-    ranked = index._ranker.rank(parsed.query, index._restricted(build_restriction(*chosen)), limit)
-    results = _search_counting_all(searcher, parsed.query, index._allowed(searcher, build_filter(*chosen)), limit)
+    state = index._current()
+    ranked = state.ranker.rank(parsed.query, index._restricted(state, build_restriction(*chosen)), limit)
+    results = _search_counting_all(state.searcher, parsed.query, index._allowed(state, build_filter(*chosen)), limit)
     ours = (ranked.total, [d for d, _ in ranked.top], [s for _, s in ranked.top], [ranked.terms[d] for d, _ in ranked.top])
     theirs = (len(results), [r.docnum for r in results], [r.score for r in results], [_terms_of(r) for r in results])
     return ours, theirs
@@ -109,7 +109,7 @@ def test_an_index_of_several_segments_with_deletions(tmp_path: Path) -> None:
     changed.write_text(changed.read_text(encoding="utf-8") + "\n\n产业政策 regional development again.\n", encoding="utf-8")
     ingest([folder], path)
     index = open_index(path)
-    assert len(index._current_searcher().leaf_searchers()) > 1
+    assert len(index._current().searcher.leaf_searchers()) > 1
     for query in ("development", "产业", "产业政策", '"coordinated regional development"', "development NOT urban"):
         ours, theirs = both_ways(index, query, {})
         assert ours[0] > 0, query
