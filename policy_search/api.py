@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import pickle
+import struct
 import time
+import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +16,7 @@ from typing import Any
 from whoosh import query as wq
 
 from .analysis import read_dictionary
-from .errors import IndexMissing, QueryError
+from .errors import IndexDamaged, IndexMissing, PolicySearchError, QueryError
 from .index import DICTIONARY_FILE, document_records, open_whoosh
 from .model import LANGUAGES, DocumentInfo, Hit, page_at
 from .query import build_filter, build_restriction, parse_query
@@ -46,6 +50,39 @@ def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+#: what reading a truncated, altered or missing index file raises (Whoosh reads pickles, packed
+#: structs and compressed blocks, and our dictionary as UTF-8)
+_DAMAGE = (OSError, EOFError, pickle.UnpicklingError, struct.error, zlib.error, UnicodeDecodeError)
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn a damaged index file into one line that says what to do."""
+    try:
+        yield
+    except PolicySearchError:
+        raise
+    except Exception as exc:
+        if not isinstance(exc, _DAMAGE) and not _raised_reading(exc):
+            raise  # a fault of ours, not of the index: its traceback is the report
+        raise IndexDamaged(
+            f"index at {path} is damaged ({type(exc).__name__}: {exc}): rebuild it with `policy-search ingest --rebuild`"
+        ) from exc
+
+
+#: the modules that read the index's files: an exception raised in one is what a damaged file gave
+_READERS = ("whoosh.", "policy_search.codec")
+
+
+def _raised_reading(exc: BaseException) -> bool:
+    """Whether an exception was raised while Whoosh or our codec read the index's files."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+    return module.startswith(_READERS)
+
+
 def _stamp(path: Path) -> tuple[int, int, int] | None:
     """What changes with every commit to the index folder: a commit writes files into it and an
     ingest --rebuild swaps a new folder in (a new inode, whatever its generation number)."""
@@ -72,8 +109,9 @@ class _State:
 
 def _open_state(path: Path) -> _State:
     stamp = _stamp(path)  # read first: a commit during the opening changes it, and is seen next time
-    searcher = open_whoosh(path).searcher()
-    return _State(stamp, read_dictionary(path / DICTIONARY_FILE), searcher, Ranker(searcher))
+    with _reading(path):
+        searcher = open_whoosh(path).searcher()
+        return _State(stamp, read_dictionary(path / DICTIONARY_FILE), searcher, Ranker(searcher))
 
 
 class Index:
@@ -145,7 +183,8 @@ class Index:
         if limit < 0 or offset < 0:
             raise QueryError("limit and offset must not be negative")
         try:
-            return self._search(query, limit, offset, _as_tuple(lang), _as_tuple(doc), since, until, snippets)
+            with _reading(self.path):
+                return self._search(query, limit, offset, _as_tuple(lang), _as_tuple(doc), since, until, snippets)
         except RecursionError:  # a shape the bounds of query.py let through: still one line
             raise QueryError(f"query {query[:60]!r} is too deeply nested to evaluate") from None
 
@@ -180,10 +219,15 @@ class Index:
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, sorted by doc_id."""
-        return document_records(self.path)
+        with _reading(self.path):
+            return document_records(self.path)
 
     def passages(self, doc_id: str, *, page: int | None = None, passage: int | None = None) -> list[Hit]:
         """A document's passages in reading order, optionally only one page or one passage."""
+        with _reading(self.path):
+            return self._passages(doc_id, page, passage)
+
+    def _passages(self, doc_id: str, page: int | None, passage: int | None) -> list[Hit]:
         parts: list[Any] = [wq.Term("kind", "passage"), wq.Term("doc_id", doc_id)]
         if passage is not None:
             parts.append(wq.NumericRange("passage", passage, passage))

@@ -9,6 +9,10 @@ class IndexMissing(PolicySearchError):
     """The index directory does not exist or holds no policy-search index."""
 
 
+class IndexDamaged(PolicySearchError):
+    """A file of the index cannot be read as what it should be (truncated, altered, missing)."""
+
+
 class IndexUnwritable(PolicySearchError):
     """The index, or a file policy-search keeps beside it, cannot be written where it is."""
 

@@ -240,3 +240,26 @@ def test_a_saved_query_file_of_the_wrong_shape_is_one_line(corpus_index: Path, t
     code, stdout, stderr = _invoke("run", str(queries), "--index", str(corpus_index))
     assert code == 2 and stdout == ""
     assert stderr.splitlines() == [f"Error: {queries}: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("damage", "kind"),
+    [
+        (lambda ix: next(ix.glob("*.trm")).write_bytes(next(ix.glob("*.trm")).read_bytes()[:100]), "UnpicklingError"),
+        (lambda ix: next(ix.glob("*.pst")).unlink(), "FileNotFoundError"),
+        (lambda ix: (ix / "userdict.txt").write_bytes(b"\xbf\xbf\xbf"), "UnicodeDecodeError"),
+        (lambda ix: next(ix.glob("*.trm")).write_bytes(b"\0" * next(ix.glob("*.trm")).stat().st_size), "FileFormatError"),
+    ],
+    ids=["truncated terms", "postings gone", "dictionary garbled", "terms zeroed"],
+)
+def test_a_damaged_index_is_one_line_that_says_rebuild(tmp_path: Path, damage, kind: str) -> None:  # type: ignore[no-untyped-def]
+    docs = _corpus(tmp_path / "docs", "plan.txt", "Chapter 32 Further Implementing the Coordinated Regional Development Strategy")
+    index = tmp_path / "index"
+    assert _invoke("ingest", str(docs), "--index", str(index))[0] == 0
+    damage(index)
+    for command in (["search", "Taxkorgan airport"], ["show", "plan", "--passage", "2"]):
+        code, stdout, stderr = _invoke(*command, "--index", str(index))
+        assert code == 2 and stdout == "", stderr
+        assert len(stderr.splitlines()) == 1, stderr
+        assert stderr.startswith(f"Error: index at {index} is damaged ({kind}")
+        assert stderr.rstrip().endswith("rebuild it with `policy-search ingest --rebuild`")
