@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
-from .cache import SourceCache
+from .cache import DamagedEntry, SourceCache
 from .clean import clean_blocks, clean_pages
 from .language import detect_language, document_language
 from .model import Document, Source
@@ -60,7 +61,11 @@ def parse_document(
     reader = CACHED.get(real_suffix(path, data))
     if cache is None or reader is None:
         return document_from_source(read_source(path, data, password), path, root, digest, source_name, doc_id)
-    cached = cache.get(reader, digest)
+    damaged = ""
+    try:
+        cached = cache.get(reader, digest)
+    except DamagedEntry as exc:  # a cache is a hint: read the file again, and say so
+        cached, damaged = None, f"its cached reading was damaged ({exc}) and was read again"
     if isinstance(cached, str):
         raise UnreadableFile(f"{path}: {cached}")
     if cached is None:
@@ -71,6 +76,8 @@ def parse_document(
                 cache.put(reader, digest, str(exc).removeprefix(f"{path}: "))
             raise
         cache.put(reader, digest, cached)
+    if damaged:
+        cached = replace(cached, warnings=(*cached.warnings, damaged))  # not kept in the cache
     return document_from_source(cached, path, root, digest, source_name, doc_id)
 
 

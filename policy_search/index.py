@@ -234,8 +234,9 @@ def ingest(
             raise
         if fresh:
             _publish(target, index_dir)
-        if chinese:
-            prepare_lexicon(dictionary)  # so that Chinese queries need not load jieba's dictionary
+        if chinese or any(info.lang == "zh" for info in records.values()):
+            # so that Chinese queries need not load jieba's dictionary; written again if removed
+            prepare_lexicon(dictionary)
         with open_whoosh(index_dir).searcher() as searcher:
             passages = searcher.doc_count() - sum(1 for _ in searcher.document_numbers(kind="doc"))
     return IngestReport(

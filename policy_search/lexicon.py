@@ -46,6 +46,10 @@ def write_lexicon(tokenizer: Any, path: Path) -> None:
     os.replace(partial, path)
 
 
+#: a word every jieba dictionary holds: a lexicon without it has lost its frequencies
+_COMMON_WORD = "的"
+
+
 def open_lexicon(path: Path) -> Any | None:
     """A jieba tokenizer reading its frequencies from ``path``, or None if it is not there."""
     if not path.is_file():
@@ -54,9 +58,16 @@ def open_lexicon(path: Path) -> Any | None:
 
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        (total,) = db.execute("SELECT n FROM total").fetchone()
+        total = db.execute("SELECT n FROM total").fetchone()
+        common = db.execute("SELECT n FROM freq WHERE word = ?", (_COMMON_WORD,)).fetchone()
     except sqlite3.Error:
+        total = common = None
+    if not (total and isinstance(total[0], int) and total[0] > 0 and common and isinstance(common[0], int)):
+        # empty tables or a damaged file: a cache, so it is removed (the next ingest writes it
+        # again) and this process loads jieba's dictionary instead
+        path.unlink(missing_ok=True)
         return None
+    total = total[0]
     tokenizer = jieba.Tokenizer()
     tokenizer.FREQ = _Frequencies(db)
     tokenizer.total = total

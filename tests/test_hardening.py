@@ -263,3 +263,65 @@ def test_a_damaged_index_is_one_line_that_says_rebuild(tmp_path: Path, damage, k
         assert len(stderr.splitlines()) == 1, stderr
         assert stderr.startswith(f"Error: index at {index} is damaged ({kind}")
         assert stderr.rstrip().endswith("rebuild it with `policy-search ingest --rebuild`")
+
+
+# --- caches are hints -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ({"source": {"pages": "not a list"}}, "a list expected, found str"),
+        ({"source": {"pages": [{"number": 1, "lines": ["x" * 2_000_001], "label": ""}]}}, "a string of 2,000,001 characters"),
+        ({"error": 5}, "text expected, found int"),
+        ([1, 2], "an entry is one object with 'error' or 'source'"),
+    ],
+    ids=["wrong shape", "huge string", "wrong type", "not an object"],
+)
+def test_a_damaged_cache_entry_is_read_again_with_a_warning(tmp_path: Path, entry: object, reason: str) -> None:
+    from .conftest import DATA
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(DATA / "pdf" / "unst-reliance.pdf", docs / "reliance.pdf")
+    index = tmp_path / "index"
+    code, first, _ = _invoke("ingest", str(docs), "--index", str(index))
+    assert code == 0
+    [cached] = (tmp_path / ".index.cache").rglob("*.json")
+    cached.write_text(json.dumps(entry), encoding="utf-8")
+    # a rebuild reads the PDF from the cache: here, from the PDF again
+    code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index), "--rebuild")
+    assert code == 0, stderr
+    warning = f"Warning: {docs / 'reliance.pdf'}: its cached reading was damaged ({reason}"
+    assert [line for line in stderr.splitlines() if line.startswith(warning)], stderr
+    assert stdout.split("; ")[-1] == first.split("; ")[-1]  # the same passages as read the first time
+    # the entry was written again from the PDF, and is read without a warning next time
+    assert json.loads(cached.read_text(encoding="utf-8"))["source"]["pages"]
+    code, _, stderr = _invoke("ingest", str(docs), "--index", str(index), "--rebuild")
+    assert code == 0 and "cached reading" not in stderr
+
+
+def test_a_query_lexicon_with_empty_tables_falls_back_to_the_dictionary(tmp_path: Path) -> None:
+    import sqlite3
+    import subprocess
+    import sys
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(CORPUS / "seeds" / "004_126da79b9d7433e3.txt", docs / "guidance.txt")  # NDRC guidance, Traditional
+    cache = tmp_path / "cache"
+    env = {**os.environ, "POLICY_SEARCH_CACHE": str(cache)}
+    subprocess.run([sys.executable, "-m", "policy_search", "ingest", str(docs), "--index", str(tmp_path / "index2")], env=env, check=True, capture_output=True)
+    [lexicon] = cache.glob("jieba-*.sqlite")
+    lexicon.unlink()
+    with sqlite3.connect(lexicon) as db:  # the tables, with nothing in them
+        db.execute("CREATE TABLE freq (word TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID")
+        db.execute("CREATE TABLE total (n INTEGER)")
+    db.close()
+    search = [sys.executable, "-m", "policy_search", "search", "區域協調發展", "--index", str(tmp_path / "index2"), "--limit", "1"]
+    done = subprocess.run(search, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "guidance" in done.stdout and done.stderr == ""
+    assert not lexicon.exists()  # removed, so that the next ingest writes it again
+    subprocess.run([sys.executable, "-m", "policy_search", "ingest", str(docs), "--index", str(tmp_path / "index2")], env=env, check=True, capture_output=True)
+    assert lexicon.is_file()
