@@ -166,79 +166,87 @@ def ingest(
     done; ``on_plan`` with the number of files to parse once that is known.
     """
     index_dir = Path(index_dir)
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unwritable(index_dir, exc) from exc
     with _write_lock(index_dir, lock_timeout):
-        _recover(index_dir)
-        exists = index_exists(index_dir)
-        if dictionary_path is not None and exists and not rebuild:
-            raise UnreadableDictionary(
-                f"--dict {dictionary_path}: a new dictionary changes how Chinese is segmented; "
-                "use it with --rebuild"
-            )
-        fresh = rebuild or not exists
-        if dictionary_path is not None:
-            try:
-                dictionary = read_dictionary() + read_dictionary(dictionary_path)
-            except (OSError, UnicodeDecodeError) as exc:
-                raise UnreadableDictionary(f"--dict {dictionary_path}: cannot read it ({exc})") from exc
-        elif exists:
-            dictionary = _stored_dictionary(index_dir)
-        else:
-            dictionary = read_dictionary()
-        target = _building_dir(index_dir) if fresh else index_dir
-        if fresh:
-            ix = _create(target, dictionary)
-        else:
-            ix = open_whoosh(index_dir)
-        records = {} if fresh else _document_records(ix)
-        # one folder given as a string is one path, not a path per character ("/" among them)
-        roots = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
-        plan = _plan(roots, records)
-        if on_plan:
-            on_plan(len(plan.to_parse))
-        # separate segment files: Whoosh copies a compound file's parts into memory on opening
-        # (0.3 s of a cold search at 1M passages); a plain file is read where it is needed
-        writer = ix.writer(limitmb=256, codec=PolicyCodec(), compound=False)
         try:
-            new = changed = 0
-            chinese = False
-            failed = list(plan.failed)
-            warnings = []
-            parsed = _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir), dictionary)
-            for doc, analysed, error, job in parsed:
-                if progress:
-                    progress(str(job.path))
-                if doc is None:
-                    failed.append((str(job.path), error))
-                    continue
-                warnings += [(str(job.path), warning) for warning in doc.warnings]
-                if doc.doc_id in records:
-                    writer.delete_by_term("doc_id", doc.doc_id)
-                    changed += 1
-                else:
-                    new += 1
-                _add_document(writer, doc, analysed, job.base)
-                chinese = chinese or any(p.lang == "zh" for p in doc.passages)
-            removed = 0
-            for doc_id, info in records.items():
-                if doc_id in plan.seen:
-                    continue
-                if any(info.root == str(r.resolve()) for r in roots if r.is_dir()):
-                    writer.delete_by_term("doc_id", doc_id)
-                    removed += 1
-            writer.commit()
-        except BaseException:
-            writer.cancel()
+            _recover(index_dir)
+            exists = index_exists(index_dir)
+            if dictionary_path is not None and exists and not rebuild:
+                raise UnreadableDictionary(
+                    f"--dict {dictionary_path}: a new dictionary changes how Chinese is segmented; "
+                    "use it with --rebuild"
+                )
+            fresh = rebuild or not exists
+            if dictionary_path is not None:
+                try:
+                    dictionary = read_dictionary() + read_dictionary(dictionary_path)
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise UnreadableDictionary(f"--dict {dictionary_path}: cannot read it ({exc})") from exc
+            elif exists:
+                dictionary = _stored_dictionary(index_dir)
+            else:
+                dictionary = read_dictionary()
+            target = _building_dir(index_dir) if fresh else index_dir
             if fresh:
-                shutil.rmtree(target, ignore_errors=True)
-            raise
-        if fresh:
-            _publish(target, index_dir)
-        if chinese or any(info.lang == "zh" for info in records.values()):
-            # so that Chinese queries need not load jieba's dictionary; written again if removed
-            prepare_lexicon(dictionary)
-        with open_whoosh(index_dir).searcher() as searcher:
-            passages = searcher.doc_count() - sum(1 for _ in searcher.document_numbers(kind="doc"))
+                ix = _create(target, dictionary)
+            else:
+                ix = open_whoosh(index_dir)
+            records = {} if fresh else _document_records(ix)
+            # one folder given as a string is one path, not a path per character ("/" among them)
+            roots = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
+            plan = _plan(roots, records)
+            if on_plan:
+                on_plan(len(plan.to_parse))
+            # separate segment files: Whoosh copies a compound file's parts into memory on opening
+            # (0.3 s of a cold search at 1M passages); a plain file is read where it is needed
+            writer = ix.writer(limitmb=256, codec=PolicyCodec(), compound=False)
+            try:
+                new = changed = 0
+                chinese = False
+                failed = list(plan.failed)
+                warnings = []
+                parsed = _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir), dictionary)
+                for doc, analysed, error, job in parsed:
+                    if progress:
+                        progress(str(job.path))
+                    if doc is None:
+                        failed.append((str(job.path), error))
+                        continue
+                    warnings += [(str(job.path), warning) for warning in doc.warnings]
+                    if doc.doc_id in records:
+                        writer.delete_by_term("doc_id", doc.doc_id)
+                        changed += 1
+                    else:
+                        new += 1
+                    _add_document(writer, doc, analysed, job.base)
+                    chinese = chinese or any(p.lang == "zh" for p in doc.passages)
+                removed = 0
+                for doc_id, info in records.items():
+                    if doc_id in plan.seen:
+                        continue
+                    if any(info.root == str(r.resolve()) for r in roots if r.is_dir()):
+                        writer.delete_by_term("doc_id", doc_id)
+                        removed += 1
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                if fresh:
+                    shutil.rmtree(target, ignore_errors=True)
+                raise
+            if fresh:
+                _publish(target, index_dir)
+            if chinese or any(info.lang == "zh" for info in records.values()):
+                # so that Chinese queries need not load jieba's dictionary; written again if removed
+                prepare_lexicon(dictionary)
+            with open_whoosh(index_dir).searcher() as searcher:
+                passages = searcher.doc_count() - sum(1 for _ in searcher.document_numbers(kind="doc"))
+        except OSError as exc:  # a read-only folder, a full disk: say where, and leave no half-built index
+            shutil.rmtree(_building_dir(index_dir), ignore_errors=True)
+            raise _unwritable(index_dir, exc) from exc
+
     return IngestReport(
         new, changed, plan.unchanged, removed, tuple(failed), passages, tuple(warnings), tuple(plan.skipped)
     )
@@ -442,6 +450,16 @@ def _recover(index_dir: Path) -> None:
     retired = _retired_dir(index_dir)
     if not index_dir.exists() and (retired / META_FILE).is_file():
         os.rename(retired, index_dir)
+
+
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _unwritable(index_dir: Path, exc: OSError) -> IndexUnwritable:
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in _NO_ROOM:
+        return IndexUnwritable(f"cannot write the index at {index_dir}: {exc.strerror}{where}; the index is as it was")
+    return IndexUnwritable(f"index at {index_dir}: {exc.strerror or exc}{where}; the index is as it was")
 
 
 def _lock_file(path: Path) -> int:

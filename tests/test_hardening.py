@@ -325,3 +325,55 @@ def test_a_query_lexicon_with_empty_tables_falls_back_to_the_dictionary(tmp_path
     assert not lexicon.exists()  # removed, so that the next ingest writes it again
     subprocess.run([sys.executable, "-m", "policy_search", "ingest", str(docs), "--index", str(tmp_path / "index2")], env=env, check=True, capture_output=True)
     assert lexicon.is_file()
+
+
+# --- a full disk, a read-only folder ----------------------------------------------------------
+
+
+def test_a_full_disk_during_a_rebuild_is_one_line_and_leaves_the_index_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from whoosh.filedb.filestore import FileStorage
+
+    docs = _corpus(tmp_path / "docs", "plan.txt", "Chapter 32 Further Implementing the Coordinated Regional Development Strategy")
+    index = tmp_path / "index"
+    assert _invoke("ingest", str(docs), "--index", str(index))[0] == 0
+    before = sorted(p.name for p in tmp_path.iterdir())
+    create = FileStorage.create_file
+    calls = {"n": 0}
+
+    def full(self, name, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] > 3:  # the disk fills up once the new index has its first files
+            raise OSError(errno.ENOSPC, "No space left on device", os.path.join(self.folder, name))
+        return create(self, name, **kwargs)
+
+    monkeypatch.setattr(FileStorage, "create_file", full)
+    code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index), "--rebuild")
+    assert code == 2 and stdout == ""
+    [line] = stderr.splitlines()
+    assert line.startswith(f"Error: cannot write the index at {index}: No space left on device (")
+    assert line.endswith("; the index is as it was")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no half-built folder left
+    monkeypatch.setattr(FileStorage, "create_file", create)
+    code, stdout, _ = _invoke("search", "Taxkorgan airport", "--index", str(index))
+    assert code == 0 and "plan" in stdout
+
+
+def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    docs = _corpus(tmp_path / "docs", "plan.txt", "Chapter 32 Further Implementing the Coordinated Regional Development Strategy")
+    index = tmp_path / "readonly" / "index"
+
+    def read_only(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index))
+    assert code == 2 and stdout == ""
+    assert stderr.splitlines() == [
+        f"Error: cannot write the index at {index}: Read-only file system ({index.parent}); the index is as it was"
+    ]
