@@ -72,13 +72,25 @@ def parse_document(
         try:
             cached = read_source(path, data, password)
         except UnreadableFile as exc:
-            if not isinstance(exc.__cause__, PdfPasswordError):  # a password may come next time
+            # a password may come next time, and more memory
+            if not isinstance(exc.__cause__, PdfPasswordError) and not out_of_memory(exc):
                 cache.put(reader, digest, str(exc).removeprefix(f"{path}: "))
             raise
         cache.put(reader, digest, cached)
     if damaged:
         cached = replace(cached, warnings=(*cached.warnings, damaged))  # not kept in the cache
     return document_from_source(cached, path, root, digest, source_name, doc_id)
+
+
+def out_of_memory(exc: BaseException | None) -> bool:
+    """Whether a failure came of a MemoryError, which a reader may have wrapped ("corrupt PDF")."""
+    for _ in range(20):
+        if exc is None:
+            return False
+        if isinstance(exc, MemoryError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def parse_bytes(data: bytes, path: Path, root: Path, source_name: str | None = None, password: str = "") -> Document:

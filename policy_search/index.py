@@ -14,10 +14,13 @@ import functools
 import hashlib
 import json
 import os
+import resource
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +32,7 @@ from whoosh.fields import ID, NUMERIC, STORED, Schema
 from .analysis import analyzer_for, dictionary_digest, has_han, prepare_lexicon, read_dictionary
 from .cache import SourceCache
 from .codec import Analysed, PolicyCodec, TextField
-from .document import SUFFIXES, doc_ids_for, parse_document
+from .document import SUFFIXES, doc_ids_for, out_of_memory, parse_document
 from .errors import IndexLocked, IndexMissing, IndexUnwritable, PolicySearchError
 from .model import LANGUAGES, Document, DocumentInfo
 from .readers import UnreadableFile
@@ -123,6 +126,15 @@ def index_exists(index_dir: Path) -> bool:
     return (Path(index_dir) / META_FILE).is_file()
 
 
+@dataclass(frozen=True)
+class FileLimits:
+    """What reading one file may take: past it, the file is reported and skipped (a hostile or
+    broken PDF must not hold an ingest for minutes or take the machine's memory)."""
+
+    seconds: float = 300.0
+    memory_mb: int = 4096  # beyond what the worker process held before it began the file
+
+
 def open_whoosh(index_dir: Path) -> Any:
     """Open the Whoosh index in ``index_dir``, or raise IndexMissing."""
     index_dir = Path(index_dir)
@@ -156,6 +168,7 @@ def ingest(
     progress: ProgressCallback | None = None,
     on_plan: Callable[[int], None] | None = None,
     password: str = "",
+    limits: FileLimits = FileLimits(),
 ) -> IngestReport:
     """Ingest files and folders into the index at ``index_dir`` (created if missing).
 
@@ -163,7 +176,8 @@ def ingest(
     skipped, changed ones replaced, files gone from an ingested folder removed. What each PDF
     reads as is cached by content hash beside the index, so a rebuild parses no PDF again.
     ``password`` opens encrypted PDFs. ``progress`` is called with each file's path as it is
-    done; ``on_plan`` with the number of files to parse once that is known.
+    done; ``on_plan`` with the number of files to parse once that is known. ``limits`` bound the
+    time and memory one file may take (see FileLimits).
     """
     index_dir = Path(index_dir)
     try:
@@ -208,7 +222,7 @@ def ingest(
                 chinese = False
                 failed = list(plan.failed)
                 warnings = []
-                parsed = _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir), dictionary)
+                parsed = _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir), dictionary, limits)
                 for doc, analysed, error, job in parsed:
                     if progress:
                         progress(str(job.path))
@@ -317,16 +331,55 @@ def cache_dir(index_dir: Path) -> Path:
 PassageFields = tuple[dict[str, Analysed], ...]
 
 
-def _parse_one(job: _Job, password: str, cache: Path, dictionary: tuple[str, ...]) -> tuple[Document | None, PassageFields, str]:
+class _TooLong(BaseException):
+    """Raised by the alarm in a file's reading: a BaseException, so that the readers' own
+    ``except Exception`` (pdfminer retries, pdfplumber wraps) cannot swallow it."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _TooLong
+
+
+def _parse_one(
+    job: _Job, password: str, cache: Path, dictionary: tuple[str, ...], limits: FileLimits = FileLimits()
+) -> tuple[Document | None, PassageFields, str]:
     """Parse and analyse one file in a worker (which reads it itself: no file's bytes cross
-    processes, and the writing process only adds postings)."""
+    processes, and the writing process only adds postings), within ``limits.seconds``."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limits.seconds)
     try:
         doc = parse_document(job.path, job.base, job.source, password, SourceCache(cache), job.doc_id)
         return doc, _analyse(doc, make_schema(dictionary)), ""
     except UnreadableFile as exc:
+        if out_of_memory(exc):  # a reader that wrapped the MemoryError ("corrupt PDF")
+            return None, (), f"needed more than {limits.memory_mb:,} MB to read: skipped (raise --file-memory to read it)"
         return None, (), str(exc).removeprefix(f"{job.path}: ")
+    except _TooLong:
+        return None, (), f"took longer than {limits.seconds:g} s to read: skipped (raise --file-timeout to read it)"
+    except MemoryError:
+        return None, (), f"needed more than {limits.memory_mb:,} MB to read: skipped (raise --file-memory to read it)"
     except Exception as exc:  # a bug on one odd file must not stop the ingest of the others
         return None, (), f"could not be parsed ({type(exc).__name__}: {exc})"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's worker processes: the files they were reading fail with BrokenProcessPool
+    and are read again in new workers. (The executor has no public way to stop one worker.)"""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+
+
+def _limit_memory(memory_mb: int) -> None:
+    """In a new worker: its address space may grow by ``memory_mb`` beyond what it holds."""
+    try:
+        held = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmSize:"))
+    except (OSError, StopIteration, ValueError):
+        return  # not Linux: time is still bounded
+    limit = held + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
 
 def _analyse(doc: Document, schema: Schema) -> PassageFields:
@@ -356,17 +409,46 @@ def _analyse(doc: Document, schema: Schema) -> PassageFields:
 
 
 def _parse_all(
-    jobs_list: list[_Job], jobs: int, password: str, cache: Path, dictionary: tuple[str, ...]
+    jobs_list: list[_Job], jobs: int, password: str, cache: Path, dictionary: tuple[str, ...], limits: FileLimits
 ) -> Iterator[tuple[Document | None, PassageFields, str, _Job]]:
-    parse = functools.partial(_parse_one, password=password, cache=cache, dictionary=dictionary)
-    if jobs <= 1 or len(jobs_list) < 2:
-        for job in jobs_list:
-            yield (*parse(job), job)
-        return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        # one file at a time per worker: a 50-page PDF must not hold back a batch of texts
-        for job, (doc, analysed, error) in zip(jobs_list, pool.map(parse, jobs_list, chunksize=1), strict=True):
-            yield doc, analysed, error, job
+    """Each file parsed in a worker process, whose memory is bounded, in the order given.
+
+    A worker that dies (its memory limit reached inside C code, a crash) breaks its pool: the
+    files it left unread are read again one at a time in a new worker each, so that only the
+    file that kills its worker is reported, and the ingest goes on.
+    """
+    parse = functools.partial(_parse_one, password=password, cache=cache, dictionary=dictionary, limits=limits)
+    pending, workers = list(jobs_list), max(1, min(jobs, len(jobs_list)))
+    while pending:
+        broken: list[_Job] = []
+        with ProcessPoolExecutor(max_workers=workers, initializer=_limit_memory, initargs=(limits.memory_mb,)) as pool:
+            # one file at a time per worker: a 50-page PDF must not hold back a batch of texts
+            futures = [(job, pool.submit(parse, job)) for job in pending]
+            for job, future in futures:
+                try:
+                    # the worker's own alarm ends a long read; this wait ends one stuck in C code
+                    # or in a worker that can no longer answer (its memory gone while it replies)
+                    doc, analysed, error = future.result(timeout=2 * limits.seconds + 30)
+                except TimeoutError:
+                    _stop_workers(pool)
+                    stuck = (
+                        f"did not finish in {2 * limits.seconds + 30:g} s (stuck, or out of its {limits.memory_mb:,} MB): "
+                        "skipped (raise --file-timeout or --file-memory to read it)"
+                    )
+                    yield None, (), stuck, job
+                    continue
+                except BrokenProcessPool:
+                    if workers == 1 and len(pending) == 1:  # alone in its worker: this file killed it
+                        yield None, (), f"its reading process died (more than {limits.memory_mb:,} MB, or a crash): skipped", job
+                    else:
+                        broken.append(job)
+                    continue
+                yield doc, analysed, error, job
+        pending, workers = broken, 1
+        if len(pending) > 1:  # one worker each: the next pass tells which file it was
+            first, rest = pending[0], pending[1:]
+            yield from _parse_all([first], 1, password, cache, dictionary, limits)
+            pending = rest
 
 
 def _add_document(writer: Any, doc: Document, analysed: PassageFields, root: Path) -> None:

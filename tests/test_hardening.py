@@ -377,3 +377,40 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path, monkeypatch
     assert stderr.splitlines() == [
         f"Error: cannot write the index at {index}: Read-only file system ({index.parent}); the index is as it was"
     ]
+
+
+# --- bounded work -----------------------------------------------------------------------------
+
+
+def test_a_file_that_takes_too_long_is_reported_and_the_ingest_goes_on(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(CORPUS / "pdf" / "i1040nr.pdf", docs / "i1040nr.pdf")  # 50 pages: several seconds to read
+    shutil.copy(PLAN, docs / "plan.txt")
+    index = tmp_path / "index"
+    code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index), "--file-timeout", "0.5", "--jobs", "2")
+    assert code == 1
+    assert stderr.splitlines() == [
+        f"Error: {docs / 'i1040nr.pdf'}: took longer than 0.5 s to read: skipped (raise --file-timeout to read it)"
+    ]
+    assert stdout.startswith("1 new, 0 changed, 0 unchanged, 0 removed, 1 failed")
+    # not kept as the PDF's reading: with time enough it is read
+    code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index))
+    assert code == 0 and stdout.startswith("1 new, 0 changed, 1 unchanged"), stderr
+
+
+@pytest.mark.slow
+def test_a_file_that_needs_too_much_memory_is_reported_and_the_ingest_goes_on(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(CORPUS / "pdf" / "i1040nr.pdf", docs / "i1040nr.pdf")
+    shutil.copy(PLAN, docs / "plan.txt")
+    index = tmp_path / "index"
+    code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index), "--file-memory", "64", "--file-timeout", "5")
+    assert code == 1 and stdout.startswith("1 new, 0 changed, 0 unchanged, 0 removed, 1 failed")
+    [line] = stderr.splitlines()
+    assert line.startswith(f"Error: {docs / 'i1040nr.pdf'}: ")
+    # starved of memory, a reader either fails (MemoryError) or crawls until its time is up
+    assert any(reason in line for reason in ("needed more than 64 MB to read", "out of its 64 MB", "took longer than 5 s"))
+    code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index))
+    assert code == 0 and stdout.startswith("1 new, 0 changed, 1 unchanged"), stderr
