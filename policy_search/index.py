@@ -186,81 +186,95 @@ def ingest(
         raise _unwritable(index_dir, exc) from exc
     with _write_lock(index_dir, lock_timeout):
         try:
-            _recover(index_dir)
-            exists = index_exists(index_dir)
-            if dictionary_path is not None and exists and not rebuild:
-                raise UnreadableDictionary(
-                    f"--dict {dictionary_path}: a new dictionary changes how Chinese is segmented; "
-                    "use it with --rebuild"
-                )
-            fresh = rebuild or not exists
-            if dictionary_path is not None:
-                try:
-                    dictionary = read_dictionary() + read_dictionary(dictionary_path)
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise UnreadableDictionary(f"--dict {dictionary_path}: cannot read it ({exc})") from exc
-            elif exists:
-                dictionary = _stored_dictionary(index_dir)
-            else:
-                dictionary = read_dictionary()
-            target = _building_dir(index_dir) if fresh else index_dir
-            if fresh:
-                ix = _create(target, dictionary)
-            else:
-                ix = open_whoosh(index_dir)
-            records = {} if fresh else _document_records(ix)
-            # one folder given as a string is one path, not a path per character ("/" among them)
-            roots = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
-            plan = _plan(roots, records)
-            if on_plan:
-                on_plan(len(plan.to_parse))
-            # separate segment files: Whoosh copies a compound file's parts into memory on opening
-            # (0.3 s of a cold search at 1M passages); a plain file is read where it is needed
-            writer = ix.writer(limitmb=256, codec=PolicyCodec(), compound=False)
-            try:
-                new = changed = 0
-                chinese = False
-                failed = list(plan.failed)
-                warnings = []
-                parsed = _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir), dictionary, limits)
-                for doc, analysed, error, job in parsed:
-                    if progress:
-                        progress(str(job.path))
-                    if doc is None:
-                        failed.append((str(job.path), error))
-                        continue
-                    warnings += [(str(job.path), warning) for warning in doc.warnings]
-                    if doc.doc_id in records:
-                        writer.delete_by_term("doc_id", doc.doc_id)
-                        changed += 1
-                    else:
-                        new += 1
-                    _add_document(writer, doc, analysed, job.base)
-                    chinese = chinese or any(p.lang == "zh" for p in doc.passages)
-                removed = 0
-                for doc_id, info in records.items():
-                    if doc_id in plan.seen:
-                        continue
-                    if any(info.root == str(r.resolve()) for r in roots if r.is_dir()):
-                        writer.delete_by_term("doc_id", doc_id)
-                        removed += 1
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                if fresh:
-                    shutil.rmtree(target, ignore_errors=True)
-                raise
-            if fresh:
-                _publish(target, index_dir)
-            if chinese or any(info.lang == "zh" for info in records.values()):
-                # so that Chinese queries need not load jieba's dictionary; written again if removed
-                prepare_lexicon(dictionary)
-            with open_whoosh(index_dir).searcher() as searcher:
-                passages = searcher.doc_count() - sum(1 for _ in searcher.document_numbers(kind="doc"))
+            return _ingest_locked(paths, index_dir, rebuild, dictionary_path, jobs, progress, on_plan, password, limits)
         except OSError as exc:  # a read-only folder, a full disk: say where, and leave no half-built index
             shutil.rmtree(_building_dir(index_dir), ignore_errors=True)
             raise _unwritable(index_dir, exc) from exc
 
+
+def _ingest_locked(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+    index_dir: Path,
+    rebuild: bool,
+    dictionary_path: Path | None,
+    jobs: int,
+    progress: ProgressCallback | None,
+    on_plan: Callable[[int], None] | None,
+    password: str,
+    limits: FileLimits,
+) -> IngestReport:
+    """The ingest, once this process holds the index's write lock."""
+    _recover(index_dir)
+    exists = index_exists(index_dir)
+    if dictionary_path is not None and exists and not rebuild:
+        raise UnreadableDictionary(
+            f"--dict {dictionary_path}: a new dictionary changes how Chinese is segmented; "
+            "use it with --rebuild"
+        )
+    fresh = rebuild or not exists
+    if dictionary_path is not None:
+        try:
+            dictionary = read_dictionary() + read_dictionary(dictionary_path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UnreadableDictionary(f"--dict {dictionary_path}: cannot read it ({exc})") from exc
+    elif exists:
+        dictionary = _stored_dictionary(index_dir)
+    else:
+        dictionary = read_dictionary()
+    target = _building_dir(index_dir) if fresh else index_dir
+    if fresh:
+        ix = _create(target, dictionary)
+    else:
+        ix = open_whoosh(index_dir)
+    records = {} if fresh else _document_records(ix)
+    # one folder given as a string is one path, not a path per character ("/" among them)
+    roots = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
+    plan = _plan(roots, records)
+    if on_plan:
+        on_plan(len(plan.to_parse))
+    # separate segment files: Whoosh copies a compound file's parts into memory on opening
+    # (0.3 s of a cold search at 1M passages); a plain file is read where it is needed
+    writer = ix.writer(limitmb=256, codec=PolicyCodec(), compound=False)
+    try:
+        new = changed = 0
+        chinese = False
+        failed = list(plan.failed)
+        warnings = []
+        parsed = _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir), dictionary, limits)
+        for doc, analysed, error, job in parsed:
+            if progress:
+                progress(str(job.path))
+            if doc is None:
+                failed.append((str(job.path), error))
+                continue
+            warnings += [(str(job.path), warning) for warning in doc.warnings]
+            if doc.doc_id in records:
+                writer.delete_by_term("doc_id", doc.doc_id)
+                changed += 1
+            else:
+                new += 1
+            _add_document(writer, doc, analysed, job.base)
+            chinese = chinese or any(p.lang == "zh" for p in doc.passages)
+        removed = 0
+        for doc_id, info in records.items():
+            if doc_id in plan.seen:
+                continue
+            if any(info.root == str(r.resolve()) for r in roots if r.is_dir()):
+                writer.delete_by_term("doc_id", doc_id)
+                removed += 1
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        if fresh:
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+    if fresh:
+        _publish(target, index_dir)
+    if chinese or any(info.lang == "zh" for info in records.values()):
+        # so that Chinese queries need not load jieba's dictionary; written again if removed
+        prepare_lexicon(dictionary)
+    with open_whoosh(index_dir).searcher() as searcher:
+        passages = searcher.doc_count() - sum(1 for _ in searcher.document_numbers(kind="doc"))
     return IngestReport(
         new, changed, plan.unchanged, removed, tuple(failed), passages, tuple(warnings), tuple(plan.skipped)
     )

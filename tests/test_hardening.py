@@ -248,9 +248,10 @@ def test_a_saved_query_file_of_the_wrong_shape_is_one_line(corpus_index: Path, t
         (lambda ix: next(ix.glob("*.trm")).write_bytes(next(ix.glob("*.trm")).read_bytes()[:100]), "UnpicklingError"),
         (lambda ix: next(ix.glob("*.pst")).unlink(), "FileNotFoundError"),
         (lambda ix: (ix / "userdict.txt").write_bytes(b"\xbf\xbf\xbf"), "UnicodeDecodeError"),
+        (lambda ix: (ix / "userdict.txt").unlink(), "FileNotFoundError"),
         (lambda ix: next(ix.glob("*.trm")).write_bytes(b"\0" * next(ix.glob("*.trm")).stat().st_size), "FileFormatError"),
     ],
-    ids=["truncated terms", "postings gone", "dictionary garbled", "terms zeroed"],
+    ids=["truncated terms", "postings gone", "dictionary garbled", "dictionary gone", "terms zeroed"],
 )
 def test_a_damaged_index_is_one_line_that_says_rebuild(tmp_path: Path, damage, kind: str) -> None:  # type: ignore[no-untyped-def]
     docs = _corpus(tmp_path / "docs", "plan.txt", "Chapter 32 Further Implementing the Coordinated Regional Development Strategy")

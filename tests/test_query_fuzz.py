@@ -5,6 +5,7 @@ POLICY_SEARCH_FUZZ=10000 (as .ci/run does) for the thorough run, marked slow."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +40,28 @@ PIECES = st.one_of(
 QUERIES = st.lists(PIECES, min_size=0, max_size=24).map(" ".join) | st.text(max_size=80)
 
 
+_SLOWEST = [0.0]
+
+
+def _log_slowest(query: str, seconds: float) -> None:
+    """With POLICY_SEARCH_FUZZ_LOG=FILE, the slowest query so far is written there (for the notes)."""
+    log = os.environ.get("POLICY_SEARCH_FUZZ_LOG")
+    if log and seconds > _SLOWEST[0]:
+        _SLOWEST[0] = seconds
+        Path(log).write_text(f"{seconds:.3f} s: {query!r}\n", encoding="utf-8")
+
+
 @FUZZ
 @given(query=QUERIES, limit=st.integers(0, 30), offset=st.integers(0, 5), lang=st.sampled_from([None, "zh", "en", "fr"]))
 def test_any_query_is_answered_or_refused_with_our_error(index: Index, query: str, limit: int, offset: int, lang: str | None) -> None:
+    started = time.perf_counter()
     try:
         results = index.search(query, limit=limit, offset=offset, lang=lang)
     except PolicySearchError as exc:
         assert str(exc) and "\n" not in str(exc).strip()  # one line
         return
+    finally:
+        _log_slowest(query, time.perf_counter() - started)
     assert results.total >= len(results.hits)
     assert [h.rank for h in results.hits] == list(range(offset + 1, offset + len(results.hits) + 1))
 
