@@ -83,21 +83,27 @@ def _raised_reading(exc: BaseException) -> bool:
     return module.startswith(_READERS)
 
 
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    """What changes with every commit to the index folder: a commit writes files into it and an
-    ingest --rebuild swaps a new folder in (a new inode, whatever its generation number)."""
+#: what changes with every commit to the index folder (None: no folder there)
+Stamp = tuple[int, int, int, tuple[str, ...]] | None
+
+
+def _stamp(path: Path) -> Stamp:
+    """A commit writes files into the folder (its times change) and a new table of contents
+    (``_MAIN_<generation>.toc``, for file systems whose times are coarse); an ingest --rebuild
+    swaps a new folder in (a new inode, whatever its generation number)."""
     try:
         found = os.stat(path)
+        contents = tuple(sorted(name for name in os.listdir(path) if name.endswith(".toc")))
     except OSError:
         return None
-    return found.st_ino, found.st_mtime_ns, found.st_ctime_ns
+    return found.st_ino, found.st_mtime_ns, found.st_ctime_ns, contents
 
 
 @dataclass
 class _State:
     """One committed state of the index, open: a search reads all it needs from one of these."""
 
-    stamp: tuple[int, int, int] | None
+    stamp: Stamp
     dictionary: tuple[str, ...]
     searcher: Any
     ranker: Ranker

@@ -407,7 +407,7 @@ def test_a_file_that_needs_too_much_memory_is_reported_and_the_ingest_goes_on(tm
     shutil.copy(CORPUS / "pdf" / "i1040nr.pdf", docs / "i1040nr.pdf")
     shutil.copy(PLAN, docs / "plan.txt")
     index = tmp_path / "index"
-    code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index), "--file-memory", "64", "--file-timeout", "5")
+    code, stdout, stderr = _invoke("ingest", str(docs), "--index", str(index), "--file-memory", "64", "--file-timeout", "5", "--jobs", "1")
     assert code == 1 and stdout.startswith("1 new, 0 changed, 0 unchanged, 0 removed, 1 failed")
     [line] = stderr.splitlines()
     assert line.startswith(f"Error: {docs / 'i1040nr.pdf'}: ")
