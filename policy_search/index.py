@@ -443,9 +443,7 @@ def _parse_all(
         with ProcessPoolExecutor(max_workers=workers, initializer=_limit_memory, initargs=(limits.memory_mb,)) as pool:
             # one file at a time per worker (a 50-page PDF must not hold back a batch of texts),
             # and a few files ahead only: results wait in memory until they are written
-            queue = iter(pending)
-            window: collections.deque[tuple[_Job, Future[Any]]] = collections.deque()
-            for job, future in _submitted(pool, parse, queue, window, 2 * workers):
+            for job, future in _submitted(pool, parse, pending, 2 * workers):
                 try:
                     # the worker's own alarm ends a long read; this wait ends one stuck in C code
                     # or in a worker that can no longer answer (its memory gone while it replies)
@@ -465,7 +463,6 @@ def _parse_all(
                         broken.append(job)
                     continue
                 yield doc, analysed, error, job
-            broken += list(queue)  # not submitted: the pool broke first
         pending, workers = broken, 1
         if len(pending) > 1:  # one worker each: the next pass tells which file it was
             first, rest = pending[0], pending[1:]
@@ -474,11 +471,12 @@ def _parse_all(
 
 
 def _submitted(
-    pool: ProcessPoolExecutor, parse: Callable[[_Job], Any], queue: Iterator[_Job],
-    window: collections.deque[tuple[_Job, Future[Any]]], ahead: int,
+    pool: ProcessPoolExecutor, parse: Callable[[_Job], Any], jobs: list[_Job], ahead: int
 ) -> Iterator[tuple[_Job, Future[Any]]]:
-    """The files of ``queue`` with their futures, in order, with at most ``ahead`` submitted and
-    not yet taken; none more once the pool is broken."""
+    """The files with their futures, in order, at most ``ahead`` submitted and not yet taken;
+    once the pool is broken, each file left gets a future that says so."""
+    queue = iter(jobs)
+    window: collections.deque[tuple[_Job, Future[Any]]] = collections.deque()
     while True:
         while len(window) < ahead:
             job = next(queue, None)

@@ -109,7 +109,7 @@ def _check_size(text: str, tokens: list[_Tok]) -> None:
         deepest = max(deepest, depth, nots)
     if deepest > MAX_DEPTH:
         raise QueryError(f"query {shown} nests {deepest} levels deep (parentheses or NOTs); at most {MAX_DEPTH} are read")
-    terms = sum(1 for token in tokens if token.kind != "open" and token.kind != "close" and token.text not in ("OR", "AND", "NOT"))
+    terms = sum(1 for token in tokens if token.kind not in ("open", "close") and token.text not in ("OR", "AND", "NOT"))
     if terms > MAX_TERMS:
         raise QueryError(f"query {shown} has {terms} terms; at most {MAX_TERMS} are read (split it into several queries)")
 
