@@ -48,6 +48,8 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W
 from whoosh.fields import TEXT
 from whoosh.util.numeric import length_to_byte
 
+from .posting_pool import TermPostings
+
 _PROTOCOL = 5  # bytes as bytes; readable by every Python we support
 _CONTINUED = bytes(range(0x80, 0x100))  # varint bytes that another byte follows
 
@@ -235,6 +237,21 @@ class _FieldWriter(W3FieldWriter):
         # the ranker nor the exact-count collector uses: 12% of an ingest's time.
         super().add_postings(schema, None, items)
 
+    def add_terms(self, schema: Any, terms: Iterable[TermPostings]) -> None:
+        """Each term's postings (in field and term order) written a block at a time."""
+        field = None
+        for entry in terms:
+            if entry.field != field:
+                if field is not None:
+                    self.finish_field()
+                field = entry.field
+                self.start_field(field, schema[field])
+            self.start_term(entry.term)
+            self._postwriter.add_postings(entry)
+            self.finish_term()
+        if field is not None:
+            self.finish_field()
+
 
 #: blocks of fewer postings are pickled as W3 pickles them, as tuples: a packed block carries
 #: about 100 bytes of class names, which most of the pair field's terms (a few passages each)
@@ -243,6 +260,18 @@ PACKED_FROM = 64
 
 
 class _PostingsWriter(W3PostingsWriter):
+    def add_postings(self, entry: TermPostings) -> None:
+        """A term's postings, as ``add_posting`` would take them one by one."""
+        limit = self._blocklimit
+        for start in range(0, len(entry.ids), limit):
+            if self._ids:
+                self._write_block()
+            weights = entry.weights[start : start + limit]
+            self._ids = entry.ids[start : start + limit]
+            self._weights = array("f", weights)
+            self._values = entry.values[start : start + limit]
+            self._maxweight = max(weights)
+
     def _packs(self) -> bool:
         return len(self._ids) >= PACKED_FROM
 

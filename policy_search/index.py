@@ -36,6 +36,7 @@ from .codec import Analysed, PolicyCodec, TextField
 from .document import SUFFIXES, doc_ids_for, out_of_memory, parse_document
 from .errors import IndexLocked, IndexMissing, IndexUnwritable, PolicySearchError
 from .model import LANGUAGES, Document, DocumentInfo
+from .posting_pool import PolicyWriter
 from .readers import UnreadableFile
 
 # 2: compact postings (codec.py); title and source stored once per document
@@ -235,7 +236,7 @@ def _ingest_locked(
         on_plan(len(plan.to_parse))
     # separate segment files: Whoosh copies a compound file's parts into memory on opening
     # (0.3 s of a cold search at 1M passages); a plain file is read where it is needed
-    writer = ix.writer(limitmb=256, codec=PolicyCodec(), compound=False)
+    writer = PolicyWriter(ix, limitmb=256, codec=PolicyCodec(), compound=False)
     try:
         new = changed = 0
         chinese = False
