@@ -364,7 +364,9 @@ def _jieba(dictionary: tuple[str, ...]) -> Any:
     if dictionary not in _loaded:
         import logging
 
-        import jieba
+        from .lean_imports import import_jieba
+
+        jieba = import_jieba()
 
         jieba.setLogLevel(logging.WARNING)
         tokenizer = jieba.Tokenizer()

@@ -17,11 +17,11 @@ from whoosh import query as wq
 
 from .analysis import read_dictionary
 from .errors import IndexDamaged, IndexMissing, PolicySearchError, QueryError
-from .index import DICTIONARY_FILE, document_records, open_whoosh
 from .model import LANGUAGES, DocumentInfo, Hit, page_at
 from .query import build_filter, build_restriction, parse_query
 from .ranking import Docs, Ranker, Unsupported
 from .snippets import matched_spans, snippet_of
+from .store import DICTIONARY_FILE, document_records, open_whoosh
 
 DEFAULT_INDEX = Path("indexes/default")
 

@@ -91,7 +91,7 @@ def _index_path(index_dir: Path | None) -> tuple[Path, bool]:
 
 def _open(index_dir: Path | None, build_default: bool = False) -> api.Index:
     path, is_default = _index_path(index_dir)
-    from .index import index_exists
+    from .store import index_exists
 
     if is_default and build_default and not index_exists(path):
         if not DEFAULT_CORPUS.is_dir():

@@ -41,14 +41,15 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh import formats
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PostingsWriter
 from whoosh.fields import TEXT
 from whoosh.util.numeric import length_to_byte
 
-from .posting_pool import TermPostings
+if TYPE_CHECKING:
+    from .posting_pool import TermPostings
 
 _PROTOCOL = 5  # bytes as bytes; readable by every Python we support
 _CONTINUED = bytes(range(0x80, 0x100))  # varint bytes that another byte follows

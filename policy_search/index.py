@@ -28,51 +28,28 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, NUMERIC, STORED, Schema
+from whoosh.fields import Schema
 
-from .analysis import analyzer_for, dictionary_digest, has_han, prepare_lexicon, read_dictionary
+from .analysis import dictionary_digest, has_han, prepare_lexicon, read_dictionary
 from .cache import SourceCache
-from .codec import Analysed, PolicyCodec, TextField
+from .codec import Analysed, PolicyCodec
 from .document import SUFFIXES, doc_ids_for, out_of_memory, parse_document
-from .errors import IndexLocked, IndexMissing, IndexUnwritable, PolicySearchError
-from .model import LANGUAGES, Document, DocumentInfo
+from .errors import IndexLocked, IndexUnwritable, PolicySearchError
+from .model import Document, DocumentInfo
 from .posting_pool import PolicyWriter
 from .readers import UnreadableFile
-
-# 2: compact postings (codec.py); title and source stored once per document
-# 3: the Han field (runs of characters anywhere), stop words indexed, French elisions dropped
-FORMAT_VERSION = 4
-META_FILE = "policy-search.json"
-DICTIONARY_FILE = "userdict.txt"
-
-
-@functools.lru_cache(maxsize=2)
-def make_schema(dictionary: tuple[str, ...]) -> Schema:
-    """One body, section and title field per language, each with its language's analyzer."""
-    fields: dict[str, Any] = {
-        "kind": ID(stored=True),
-        "doc_id": ID(stored=True),
-        "passage": NUMERIC(stored=True, sortable=True),
-        "lang": ID(stored=True),
-        "date": ID(stored=True),
-        "title": STORED(),
-        "section": STORED(),
-        "page": STORED(),
-        "page_label": STORED(),
-        "breaks": STORED(),
-        "text": STORED(),
-        "source": STORED(),
-        "meta": STORED(),
-    }
-    # han: the Han characters of a passage of any language, han2: their pairs (see query._han:
-    # a run of one character is a term of han, a longer run pairs of han2 in a row)
-    for lang in (*LANGUAGES, "han", "han2"):
-        analyzer = analyzer_for(lang, dictionary)
-        positions = lang != "han"
-        fields[f"body_{lang}"] = TextField(analyzer, 1.0, positions)
-        fields[f"section_{lang}"] = TextField(analyzer, 0.5, positions)
-        fields[f"title_{lang}"] = TextField(analyzer, 0.3, positions)
-    return Schema(**fields)
+from .store import (
+    DICTIONARY_FILE,
+    FORMAT_VERSION,
+    META_FILE,
+    building_dir,
+    index_exists,
+    make_schema,
+    open_whoosh,
+    records_in,
+    recover,
+    retired_dir,
+)
 
 
 @dataclass(frozen=True)
@@ -124,10 +101,6 @@ class UnreadableDictionary(PolicySearchError):
     """A user dictionary that cannot be read or used."""
 
 
-def index_exists(index_dir: Path) -> bool:
-    return (Path(index_dir) / META_FILE).is_file()
-
-
 @dataclass(frozen=True)
 class FileLimits:
     """What reading one file may take: past it, the file is reported and skipped (a hostile or
@@ -135,28 +108,6 @@ class FileLimits:
 
     seconds: float = 300.0
     memory_mb: int = 4096  # beyond what the worker process held before it began the file
-
-
-def open_whoosh(index_dir: Path) -> Any:
-    """Open the Whoosh index in ``index_dir``, or raise IndexMissing."""
-    index_dir = Path(index_dir)
-    _recover(index_dir)
-    meta_path = index_dir / META_FILE
-    if not meta_path.is_file():
-        raise IndexMissing(f"no index at {index_dir}: build one with `policy-search ingest PATH --index {index_dir}`")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexMissing(f"index at {index_dir} is unreadable ({exc}); rebuild it with `policy-search ingest --rebuild`") from exc
-    if meta.get("format") != FORMAT_VERSION:
-        raise IndexMissing(
-            f"index at {index_dir} has format {meta.get('format')}, this version reads {FORMAT_VERSION}: "
-            "rebuild it with `policy-search ingest --rebuild`"
-        )
-    try:
-        return whoosh_index.open_dir(str(index_dir))
-    except Exception as exc:  # Whoosh raises several unrelated types for damaged files
-        raise IndexMissing(f"index at {index_dir} is unreadable ({exc}); rebuild it with `policy-search ingest --rebuild`") from exc
 
 
 def ingest(
@@ -190,7 +141,7 @@ def ingest(
         try:
             return _ingest_locked(paths, index_dir, rebuild, dictionary_path, jobs, progress, on_plan, password, limits)
         except OSError as exc:  # a read-only folder, a full disk: say where, and leave no half-built index
-            shutil.rmtree(_building_dir(index_dir), ignore_errors=True)
+            shutil.rmtree(building_dir(index_dir), ignore_errors=True)
             raise _unwritable(index_dir, exc) from exc
 
 
@@ -206,7 +157,7 @@ def _ingest_locked(
     limits: FileLimits,
 ) -> IngestReport:
     """The ingest, once this process holds the index's write lock."""
-    _recover(index_dir)
+    recover(index_dir)
     exists = index_exists(index_dir)
     if dictionary_path is not None and exists and not rebuild:
         raise UnreadableDictionary(
@@ -223,12 +174,12 @@ def _ingest_locked(
         dictionary = _stored_dictionary(index_dir)
     else:
         dictionary = read_dictionary()
-    target = _building_dir(index_dir) if fresh else index_dir
+    target = building_dir(index_dir) if fresh else index_dir
     if fresh:
         ix = _create(target, dictionary)
     else:
         ix = open_whoosh(index_dir)
-    records = {} if fresh else _document_records(ix)
+    records = {} if fresh else records_in(ix)
     # one folder given as a string is one path, not a path per character ("/" among them)
     roots = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
     plan = _plan(roots, records)
@@ -529,20 +480,6 @@ def _add_document(writer: Any, doc: Document, analysed: PassageFields, root: Pat
     writer.add_document(kind="doc", doc_id=doc.doc_id, meta=info.__dict__.copy())
 
 
-def _document_records(ix: Any) -> dict[str, DocumentInfo]:
-    with ix.searcher() as searcher:
-        return {
-            fields["doc_id"]: DocumentInfo(**fields["meta"])
-            for fields in searcher.documents(kind="doc")
-        }
-
-
-def document_records(index_dir: Path) -> list[DocumentInfo]:
-    """The indexed documents, sorted by doc_id."""
-    records = _document_records(open_whoosh(index_dir))
-    return [records[k] for k in sorted(records)]
-
-
 def _stored_dictionary(index_dir: Path) -> tuple[str, ...]:
     return read_dictionary(index_dir / DICTIONARY_FILE)
 
@@ -557,29 +494,14 @@ def _create(target: Path, dictionary: tuple[str, ...]) -> Any:
     return ix
 
 
-def _building_dir(index_dir: Path) -> Path:
-    return index_dir.with_name(f".{index_dir.name}.building")
-
-
-def _retired_dir(index_dir: Path) -> Path:
-    return index_dir.with_name(f".{index_dir.name}.retired")
-
-
 def _publish(built: Path, index_dir: Path) -> None:
     """Swap a freshly built index in place of the old one (two renames, recoverable)."""
-    retired = _retired_dir(index_dir)
+    retired = retired_dir(index_dir)
     shutil.rmtree(retired, ignore_errors=True)
     if index_dir.exists():
         os.rename(index_dir, retired)
     os.rename(built, index_dir)
     shutil.rmtree(retired, ignore_errors=True)
-
-
-def _recover(index_dir: Path) -> None:
-    """Finish or undo a swap that an interruption left half done."""
-    retired = _retired_dir(index_dir)
-    if not index_dir.exists() and (retired / META_FILE).is_file():
-        os.rename(retired, index_dir)
 
 
 _NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}

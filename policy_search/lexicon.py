@@ -27,7 +27,9 @@ def cache_folder() -> Path:
 
 
 def lexicon_path(digest: str) -> Path:
-    import jieba
+    from .lean_imports import import_jieba
+
+    jieba = import_jieba()
 
     return cache_folder() / f"jieba-{jieba.__version__}-{digest}.sqlite"
 
@@ -54,7 +56,9 @@ def open_lexicon(path: Path) -> Any | None:
     """A jieba tokenizer reading its frequencies from ``path``, or None if it is not there."""
     if not path.is_file():
         return None
-    import jieba
+    from .lean_imports import import_jieba
+
+    jieba = import_jieba()
 
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)

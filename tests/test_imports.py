@@ -1,0 +1,50 @@
+"""A search process imports what a search needs: not the ingest, the readers or the writer,
+nor the standard modules Whoosh and jieba load for nothing (lean_imports.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NOT_FOR_A_SEARCH = (
+    "policy_search.index",
+    "policy_search.document",
+    "policy_search.structure",
+    "policy_search.readers",
+    "policy_search.posting_pool",
+    "pdfplumber",
+    "whoosh.writing",
+    "urllib.request",
+    "asyncio",
+    "pkg_resources",
+)
+
+_SEARCH_THEN_LIST = """
+import json, sys
+from click.testing import CliRunner
+from policy_search.cli import cli
+result = CliRunner().invoke(cli, ["search", sys.argv[1], "--index", sys.argv[2], "--limit", "3", "--format", "jsonl"])
+modules = sorted(sys.modules)
+import urllib.request  # afterwards, the real module
+print(json.dumps({"output": result.output, "exit": result.exit_code, "modules": modules,
+                  "real_request": hasattr(urllib.request, "Request")}))
+"""
+
+
+@pytest.mark.parametrize("query", ["innovation", "高质量发展"])
+def test_a_search_process_imports_only_what_a_search_needs(corpus_index: Path, query: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", _SEARCH_THEN_LIST, query, str(corpus_index)],
+        capture_output=True, text=True, check=True,
+    )
+    outcome = json.loads(run.stdout.splitlines()[-1])
+    assert outcome["exit"] == 0
+    hits = [json.loads(line) for line in outcome["output"].splitlines()]
+    assert len(hits) == 3 and all(hit["page"] or hit["section"] for hit in hits)
+    loaded = set(outcome["modules"])
+    assert {name for name in NOT_FOR_A_SEARCH if name in loaded or any(m.startswith(name + ".") for m in loaded)} == set()
+    assert outcome["real_request"], "urllib.request is the real module once Whoosh is imported"
