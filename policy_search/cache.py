@@ -112,6 +112,10 @@ class SourceCache:
             path.unlink(missing_ok=True)
             raise DamagedEntry(f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc)) from None
 
+    def has(self, reader: str, digest: str) -> bool:
+        """Whether there is an entry for these bytes (not checked: get() checks it)."""
+        return self._path(reader, digest).is_file()
+
     def put(self, reader: str, digest: str, result: Source | str) -> None:
         """Keep a Source, or the reason the file could not be read."""
         entry = {"error": result} if isinstance(result, str) else {"source": asdict(result)}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from .cache import DamagedEntry, SourceCache
 from .clean import clean_blocks, clean_pages
@@ -46,12 +48,14 @@ def parse_document(
     password: str = "",
     cache: SourceCache | None = None,
     doc_id: str | None = None,
+    pdf_pages: Mapping[int, Any] | None = None,
 ) -> Document:
     """Parse one file into a Document; raises UnreadableFile with the reason. Its id is
     ``doc_id`` when given (ingest's, which knows the file's neighbours), else its path's.
 
     With a cache, what a PDF or a file converted by LibreOffice reads as is taken from it when
-    these bytes were read before (both are slow to read).
+    these bytes were read before (both are slow to read). ``pdf_pages`` are pages of a PDF
+    that other processes read already (see index._parse_all).
     """
     try:
         data = path.read_bytes()
@@ -60,7 +64,7 @@ def parse_document(
     digest = content_hash(data)
     reader = CACHED.get(real_suffix(path, data))
     if cache is None or reader is None:
-        return document_from_source(read_source(path, data, password), path, root, digest, source_name, doc_id)
+        return document_from_source(read_source(path, data, password, pdf_pages), path, root, digest, source_name, doc_id)
     damaged = ""
     try:
         cached = cache.get(reader, digest)
@@ -70,7 +74,7 @@ def parse_document(
         raise UnreadableFile(f"{path}: {cached}")
     if cached is None:
         try:
-            cached = read_source(path, data, password)
+            cached = read_source(path, data, password, pdf_pages)
         except UnreadableFile as exc:
             # a password may come next time, and more memory
             if not isinstance(exc.__cause__, PdfPasswordError) and not out_of_memory(exc):

@@ -14,12 +14,13 @@ import fcntl
 import functools
 import hashlib
 import json
+import math
 import os
 import resource
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -33,11 +34,11 @@ from whoosh.fields import Schema
 from .analysis import dictionary_digest, has_han, prepare_lexicon, read_dictionary
 from .cache import SourceCache
 from .codec import Analysed, PolicyCodec
-from .document import SUFFIXES, doc_ids_for, out_of_memory, parse_document
+from .document import SUFFIXES, content_hash, doc_ids_for, out_of_memory, parse_document
 from .errors import IndexLocked, IndexUnwritable, PolicySearchError
 from .model import Document, DocumentInfo
 from .posting_pool import PolicyWriter
-from .readers import UnreadableFile
+from .readers import CACHED, UnreadableFile, pdf_page_count, read_pdf_pages
 from .store import (
     DICTIONARY_FILE,
     FORMAT_VERSION,
@@ -307,16 +308,33 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _TooLong
 
 
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise _TooLong in this process once ``seconds`` have passed (a worker's own alarm)."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _parse_one(
-    job: _Job, password: str, cache: Path, dictionary: tuple[str, ...], limits: FileLimits = FileLimits()
+    job: _Job,
+    password: str,
+    cache: Path,
+    dictionary: tuple[str, ...],
+    limits: FileLimits = FileLimits(),
+    pdf_pages: Mapping[int, Any] | None = None,
 ) -> tuple[Document | None, PassageFields, str]:
     """Parse and analyse one file in a worker (which reads it itself: no file's bytes cross
-    processes, and the writing process only adds postings), within ``limits.seconds``."""
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, limits.seconds)
+    processes, and the writing process only adds postings), within ``limits.seconds``.
+    ``pdf_pages`` are pages of a long PDF that workers read beforehand (``_read_pages``)."""
     try:
-        doc = parse_document(job.path, job.base, job.source, password, SourceCache(cache), job.doc_id)
-        return doc, _analyse(doc, make_schema(dictionary)), ""
+        with _time_limit(limits.seconds):
+            doc = parse_document(job.path, job.base, job.source, password, SourceCache(cache), job.doc_id, pdf_pages)
+            return doc, _analyse(doc, make_schema(dictionary)), ""
     except UnreadableFile as exc:
         if out_of_memory(exc):  # a reader that wrapped the MemoryError ("corrupt PDF")
             return None, (), f"needed more than {limits.memory_mb:,} MB to read: skipped (raise --file-memory to read it)"
@@ -327,9 +345,39 @@ def _parse_one(
         return None, (), f"needed more than {limits.memory_mb:,} MB to read: skipped (raise --file-memory to read it)"
     except Exception as exc:  # a bug on one odd file must not stop the ingest of the others
         return None, (), f"could not be parsed ({type(exc).__name__}: {exc})"
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+
+
+def _read_pages(job: _Job, numbers: range, password: str, limits: FileLimits = FileLimits()) -> dict[int, Any]:
+    """Some pages of a long PDF, read in a worker within ``limits.seconds``; nothing if they
+    cannot be read (the file's own reading then reads them, and says what is wrong)."""
+    try:
+        with _time_limit(limits.seconds):
+            return read_pdf_pages(job.path, job.path.read_bytes(), password, numbers)
+    except (_TooLong, Exception):
+        return {}
+
+
+#: a PDF of this many pages or more, not read before, is read by every worker a range of pages
+#: at a time, then finished (body type, running headers, structure) by one
+SHARED_FROM_PAGES = 8
+_PAGES_PER_RANGE = 4  # at least: each range opens the PDF again
+
+
+def _page_ranges(job: _Job, password: str, cache: SourceCache, workers: int) -> list[range]:
+    """The pages of a long PDF in ranges for ``workers`` to share, or none to read it whole."""
+    if workers < 2 or job.path.suffix.lower() != ".pdf":
+        return []
+    try:
+        data = job.path.read_bytes()
+    except OSError:
+        return []  # its reading says why
+    if cache.has(CACHED[".pdf"], content_hash(data)):
+        return []
+    pages = pdf_page_count(data, password)
+    if pages < SHARED_FROM_PAGES:
+        return []
+    size = max(_PAGES_PER_RANGE, math.ceil(pages / (2 * workers)))
+    return [range(start, min(start + size, pages + 1)) for start in range(1, pages + 1, size)]
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -389,17 +437,19 @@ def _parse_all(
     file that kills its worker is reported, and the ingest goes on.
     """
     parse = functools.partial(_parse_one, password=password, cache=cache, dictionary=dictionary, limits=limits)
+    read_pages = functools.partial(_read_pages, password=password, limits=limits)
     pending, workers = list(jobs_list), max(1, min(jobs, len(jobs_list)))
     while pending:
         broken: list[_Job] = []
+        work = _Work(parse, read_pages, functools.partial(_page_ranges, password=password, cache=SourceCache(cache), workers=workers))
         with ProcessPoolExecutor(max_workers=workers, initializer=_limit_memory, initargs=(limits.memory_mb,)) as pool:
             # one file at a time per worker (a 50-page PDF must not hold back a batch of texts),
             # and a few files ahead only: results wait in memory until they are written
-            for job, future in _submitted(pool, parse, pending, 2 * workers):
+            for job, reading in _submitted(pool, work, pending, 2 * workers):
                 try:
                     # the worker's own alarm ends a long read; this wait ends one stuck in C code
                     # or in a worker that can no longer answer (its memory gone while it replies)
-                    doc, analysed, error = future.result(timeout=2 * limits.seconds + 30)
+                    doc, analysed, error = reading.result(timeout=2 * limits.seconds + 30)
                 except TimeoutError:
                     _stop_workers(pool)
                     stuck = (
@@ -422,26 +472,64 @@ def _parse_all(
             pending = rest
 
 
-def _submitted(
-    pool: ProcessPoolExecutor, parse: Callable[[_Job], Any], jobs: list[_Job], ahead: int
-) -> Iterator[tuple[_Job, Future[Any]]]:
-    """The files with their futures, in order, at most ``ahead`` submitted and not yet taken;
-    once the pool is broken, each file left gets a future that says so."""
+@dataclass(frozen=True)
+class _Work:
+    """What the workers are given: files to parse, and the pages of long PDFs to read first."""
+
+    parse: Callable[..., Any]  # (job, pdf_pages=...) -> _parse_one's result
+    read_pages: Callable[[_Job, range], Any]
+    page_ranges: Callable[[_Job], list[range]]
+
+
+class _Reading:
+    """A file being read: its future, or for a long PDF its pages' futures first, after which
+    the file is read with those pages (in the worker that is free first)."""
+
+    def __init__(self, future: Future[Any] | None = None, pages: Sequence[Future[Any]] = (),
+                 finish: Callable[[dict[int, Any]], Future[Any]] | None = None) -> None:
+        self._future, self._pages, self._finish = future, list(pages), finish
+
+    def result(self, timeout: float) -> Any:
+        if self._finish is not None:
+            read: dict[int, Any] = {}
+            for future in self._pages:
+                read.update(future.result(timeout=timeout))
+            self._future, self._finish = self._finish(read), None
+        assert self._future is not None
+        return self._future.result(timeout=timeout)
+
+
+def _submitted(pool: ProcessPoolExecutor, work: _Work, jobs: list[_Job], ahead: int) -> Iterator[tuple[_Job, _Reading]]:
+    """The files with their readings, in order, at most ``ahead`` submitted and not yet taken;
+    once the pool is broken, each file left gets a reading that says so."""
     queue = iter(jobs)
-    window: collections.deque[tuple[_Job, Future[Any]]] = collections.deque()
+    window: collections.deque[tuple[_Job, _Reading]] = collections.deque()
     while True:
         while len(window) < ahead:
             job = next(queue, None)
             if job is None:
                 break
             try:
-                window.append((job, pool.submit(parse, job)))
+                ranges = work.page_ranges(job)
+                if ranges:
+                    pages = [pool.submit(work.read_pages, job, numbers) for numbers in ranges]
+                    finish = functools.partial(_finish_with, pool, work.parse, job)
+                    window.append((job, _Reading(pages=pages, finish=finish)))
+                else:
+                    window.append((job, _Reading(pool.submit(work.parse, job))))
             except BrokenProcessPool:
-                window.append((job, _failed_future()))
+                window.append((job, _Reading(_failed_future())))
                 break
         if not window:
             return
         yield window.popleft()
+
+
+def _finish_with(pool: ProcessPoolExecutor, parse: Callable[..., Any], job: _Job, pages: dict[int, Any]) -> Future[Any]:
+    try:
+        return pool.submit(parse, job, pdf_pages=pages)
+    except BrokenProcessPool:
+        return _failed_future()
 
 
 def _failed_future() -> Future[Any]:

@@ -5,7 +5,7 @@ sorts every tuple at the commit and hands them one at a time to the postings wri
 100,000 passages that is 15 million tuples sorted and 15 million calls, most of the single
 writing process's time (the workers that read and analyse the files waited for it). Here a
 posting is appended to its term's arrays as it comes; the commit sorts the terms only and
-writes each term's postings a block at a time (``PolicyCodec``'s ``add_term``). The blocks
+writes each term's postings a block at a time (the codec's ``add_terms``). The blocks
 written are the same bytes as Whoosh's.
 
 Passages are numbered in the order they are added, so each term's arrays are already in

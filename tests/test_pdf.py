@@ -515,3 +515,68 @@ def test_a_table_heading_covers_its_table_only(tmp_path: Path) -> None:
     # a table whose rows go on over the page keeps its heading there
     bonds = passage_with(doc, "Special bonds (trillion yuan) 3.80 3.90")
     assert bonds.page == 4 and bonds.section[-1] == "Table 2 Government budget"
+
+
+# --- long PDFs read a range of pages per worker (issue 17) --------------------------------------
+
+
+def test_pages_read_in_other_processes_give_the_same_reading() -> None:
+    """The federal register notice read whole, and read as two ranges of pages that read_pdf
+    then finishes (body type, reading order, running headers, labels): the same Source."""
+    data = (PDFS / "federal-register-2020-17221.pdf").read_bytes()
+    whole = pdf_reader.read_pdf(data)
+    read = {**pdf_reader.read_pages(data, "", range(1, 8)), **pdf_reader.read_pages(data, "", range(8, 16))}
+    assert sorted(read) == list(range(1, 16))
+    assert pdf_reader.read_pdf(data, "", read) == whole
+    # pages left out are read by read_pdf itself
+    assert pdf_reader.read_pdf(data, "", pdf_reader.read_pages(data, "", range(3, 5))) == whole
+
+
+def test_a_long_pdf_not_read_before_is_shared_in_ranges(tmp_path: Path) -> None:
+    from policy_search.cache import SourceCache
+    from policy_search.index import SHARED_FROM_PAGES, _Job, _page_ranges
+
+    def job(name: str) -> _Job:
+        return _Job(PDFS / name, PDFS, name, name)
+
+    cache = SourceCache(tmp_path)
+    ranges = _page_ranges(job("i1040nr.pdf"), "", cache, workers=2)
+    assert [n for numbers in ranges for n in numbers] == list(range(1, 51))
+    assert len(ranges) >= 2 and min(len(r) for r in ranges) >= 4
+    assert _page_ranges(job("i1040nr.pdf"), "", cache, workers=1) == []
+    assert _page_ranges(job("2023-06-20-PV.pdf"), "", cache, workers=2) == []  # 2 pages
+    assert SHARED_FROM_PAGES > 2
+    parse_document(PDFS / "i1040nr.pdf", CORPUS, cache=cache)  # read once: in the cache now
+    assert _page_ranges(job("i1040nr.pdf"), "", cache, workers=2) == []
+
+
+def test_an_ingest_with_two_workers_reads_long_pdfs_as_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled PDFs ingested by one worker and by two (which share the 50-page and the
+    15-page PDFs by ranges of pages): the same passages, pages, labels and sections."""
+    from policy_search import index
+
+    shared: dict[str, int] = {}
+    page_ranges = index._page_ranges
+
+    def recorded(job: index._Job, **kwargs: object) -> list[range]:
+        ranges = page_ranges(job, **kwargs)  # type: ignore[arg-type]
+        shared[job.path.name] = len(ranges)
+        return ranges
+
+    monkeypatch.setattr(index, "_page_ranges", recorded)
+
+    def passages(jobs: int) -> list[tuple[object, ...]]:
+        index_dir = tmp_path / f"jobs{jobs}"
+        report = ingest([PDFS], index_dir, jobs=jobs)
+        assert not report.failed and report.new == 4
+        ix = api.open_index(index_dir)
+        rows = []
+        for info in ix.documents():
+            rows += [(info.doc_id, p.page, p.page_label, p.section, p.text) for p in ix.passages(info.doc_id)]
+        return rows
+
+    one, two = passages(1), passages(2)
+    assert shared["i1040nr.pdf"] >= 2 and shared["federal-register-2020-17221.pdf"] >= 2
+    assert shared["2023-06-20-PV.pdf"] == 0
+    assert len(one) > 500
+    assert two == one

@@ -8,8 +8,9 @@ which reads no file, loads none of them (nor pdfplumber, trafilatura or python-d
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from ..model import Source
 
@@ -75,15 +76,42 @@ def real_suffix(path: Path, data: bytes) -> str:
     return sniff(data, suffix)
 
 
-def read_source(path: Path, data: bytes, password: str = "") -> Source:
+def read_source(path: Path, data: bytes, password: str = "", pdf_pages: Mapping[int, Any] | None = None) -> Source:
     """Read one file's bytes into a Source, or raise UnreadableFile.
 
-    ``password`` opens encrypted PDFs whose user password is not empty.
+    ``password`` opens encrypted PDFs whose user password is not empty; ``pdf_pages`` are a
+    PDF's pages read beforehand (``pdf.read_pages``).
     """
-    reader = reader_for(real_suffix(path, data))
+    suffix = real_suffix(path, data)
+    reader = reader_for(suffix)
     if reader is None:
         raise UnreadableFile(f"{path}: unsupported file type {path.suffix!r}")
     try:
+        if pdf_pages and suffix == ".pdf":
+            from .pdf import read_pdf
+
+            return read_pdf(data, password, pdf_pages)
         return reader(data, password)
     except ValueError as exc:
         raise UnreadableFile(f"{path}: {exc}") from exc
+
+
+def read_pdf_pages(path: Path, data: bytes, password: str, numbers: range) -> dict[int, Any]:
+    """Some pages of a PDF, read for ``read_source`` to finish (``pdf.read_pages``), or
+    UnreadableFile."""
+    from .pdf import read_pages
+
+    try:
+        return read_pages(data, password, numbers)
+    except ValueError as exc:
+        raise UnreadableFile(f"{path}: {exc}") from exc
+
+
+def pdf_page_count(data: bytes, password: str = "") -> int:
+    """A PDF's number of pages, or 0 if it cannot be opened (its reading will say why)."""
+    from .pdf import page_count
+
+    try:
+        return page_count(data, password)
+    except ValueError:
+        return 0

@@ -18,7 +18,8 @@ import re
 import statistics
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -72,7 +73,7 @@ class _Line:
 
 
 @dataclass(frozen=True)
-class _PageText:
+class PageText:
     """What one page holds: its words and ruled tables, then its lines in reading order."""
 
     number: int
@@ -85,28 +86,24 @@ class _PageText:
     rotated: tuple[dict[str, Any], ...] = ()  # turned words, boxed as read with the page turned
 
 
-def read_pdf(data: bytes, password: str = "") -> Source:
+def read_pdf(data: bytes, password: str = "", pages_read: Mapping[int, PageText] | None = None) -> Source:
     """The pages of a PDF as lines in reading order, with page labels and problems noted.
+
+    ``pages_read`` holds pages that ``read_pages`` read already (in other processes), by
+    number: the rest are read here. Their lines are put in order here, with the whole
+    document's body type size.
 
     Raises PdfError for a PDF that cannot be opened or has no usable text at all; pages that
     cannot be used in an otherwise readable PDF are listed in ``Source.warnings``.
     """
-    import pdfplumber
-    from pdfminer.pdfdocument import PDFPasswordIncorrect
-
-    try:
-        pdf = pdfplumber.open(io.BytesIO(data), password=password)
-    except Exception as exc:  # pdfminer raises many types for damaged files; pdfplumber wraps them
-        cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
-        if isinstance(cause, PDFPasswordIncorrect):
-            if password:
-                raise PdfPasswordError("encrypted PDF: the password given with --password does not open it") from None
-            raise PdfPasswordError("encrypted PDF: it needs a password (give it with --password)") from None
-        raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
-    with pdf:
+    pages_read = pages_read or {}
+    with _opened(data, password) as pdf:
         try:
             pages = []
             for number, page in enumerate(pdf.pages, start=1):
+                if number in pages_read:
+                    pages.append(pages_read[number])
+                    continue
                 pages.append(_page_text(page, number))
                 page.close()  # pdfplumber keeps every page's layout objects until told: 700 MB for 98 pages
             # the body type size is the document's: pages of long footnotes would mislead
@@ -134,12 +131,55 @@ def read_pdf(data: bytes, password: str = "") -> Source:
     return replace(_assemble(pages, printed, title), date=metadata_date)
 
 
+def page_count(data: bytes, password: str = "") -> int:
+    """How many pages a PDF has (its page tree only is read); raises PdfError as read_pdf does."""
+    with _opened(data, password) as pdf:
+        try:
+            return len(pdf.pages)
+        except Exception as exc:
+            raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
+
+
+def read_pages(data: bytes, password: str, numbers: range) -> dict[int, PageText]:
+    """Pages of a PDF read as read_pdf reads each one, by number (from 1), for read_pdf to
+    finish: the slow part of a long PDF, shared between processes. Raises PdfError."""
+    with _opened(data, password) as pdf:
+        try:
+            read = {}
+            for number in numbers:
+                page = pdf.pages[number - 1]
+                read[number] = _page_text(page, number)
+                page.close()
+            return read
+        except Exception as exc:
+            raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
+
+
+@contextmanager
+def _opened(data: bytes, password: str) -> Iterator[Any]:
+    """The PDF opened with pdfplumber, or PdfError (PdfPasswordError for a password problem)."""
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data), password=password)
+    except Exception as exc:  # pdfminer raises many types for damaged files; pdfplumber wraps them
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+        if isinstance(cause, PDFPasswordIncorrect):
+            if password:
+                raise PdfPasswordError("encrypted PDF: the password given with --password does not open it") from None
+            raise PdfPasswordError("encrypted PDF: it needs a password (give it with --password)") from None
+        raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
+    with pdf:
+        yield pdf
+
+
 def _reason(exc: Exception) -> str:
     message = str(exc).strip() or "no detail"
     return f"{type(exc).__name__}: {message[:160]}"
 
 
-def _assemble(pages: list[_PageText], printed: list[str] | None, metadata_title: str) -> Source:
+def _assemble(pages: list[PageText], printed: list[str] | None, metadata_title: str) -> Source:
     running, labels, running_title = _running_lines([p for p in pages if not p.garbled])
     marks = _heading_marks([line for page in pages for line in page.lines])
     result: list[Page] = []
@@ -197,7 +237,7 @@ def _page_list(numbers: Sequence[int]) -> str:
 # --- one page -----------------------------------------------------------------------------------
 
 
-def _page_text(page: Any, number: int) -> _PageText:
+def _page_text(page: Any, number: int) -> PageText:
     # Characters printed twice in one place (fake bold) count once; pdfplumber's own
     # dedupe_chars does this too but takes seconds a page.
     seen: set[tuple[str, int, int]] = set()
@@ -228,7 +268,7 @@ def _page_text(page: Any, number: int) -> _PageText:
     images = len(page.images)
     garbled_chars = sum(1 for c in chars if _GARBLED.search(c["text"]))
     if chars and garbled_chars / len(chars) > _GARBLED_SHARE:
-        return _PageText(number, (), (), len(chars), images, garbled=True)
+        return PageText(number, (), (), len(chars), images, garbled=True)
     tables = _tables(upright) if chars else []
     spaced = sum(1 for c in upright.chars if c["text"] == " ") >= _SPACED_SHARE * len(chars)
     gap = _SPACED_WORD_GAP if spaced and _letter_spaced(upright.chars) else _WORD_GAP
@@ -245,8 +285,8 @@ def _page_text(page: Any, number: int) -> _PageText:
         rotated += [_turned(w, direction, page.width, page.height) for w in _words(turned, direction)]
     found = len(chars) + sum(len(w["text"]) for w in rotated)
     if not found or (found < _MIN_PAGE_CHARS and images):
-        return _PageText(number, (), (), 0, images, garbled=False)  # a scan with a few stray characters is one
-    return _PageText(
+        return PageText(number, (), (), 0, images, garbled=False)  # a scan with a few stray characters is one
+    return PageText(
         number, tuple(words), tuple(lines for _, lines in tables), found, images, garbled=False, rotated=tuple(rotated)
     )
 
@@ -624,7 +664,7 @@ def _page_number(text: str) -> str:
     return ""
 
 
-def _edge_rows(page: _PageText, count: int = 4) -> list[list[int]]:
+def _edge_rows(page: PageText, count: int = 4) -> list[list[int]]:
     """The top and bottom ``count`` rows of a page, as indices of their lines (left to right).
 
     Rows by position, not reading order: a header split by the column gutters is still one row.
@@ -640,7 +680,7 @@ def _edge_rows(page: _PageText, count: int = 4) -> list[list[int]]:
     return [sorted(row, key=lambda i: page.lines[i].x0) for row in chosen]
 
 
-def _running_lines(pages: list[_PageText]) -> tuple[set[tuple[int, int]], dict[int, str], str]:
+def _running_lines(pages: list[PageText]) -> tuple[set[tuple[int, int]], dict[int, str], str]:
     """Lines to drop (page, index), printed page labels by page, and a running title.
 
     In the first and last four rows of each page, a line that is only a page number goes, and
@@ -742,7 +782,7 @@ def _pdf_date(value: Any) -> str:
     return "-".join(found.groups())
 
 
-def _first_page_title(pages: list[_PageText], body_size: float) -> str:
+def _first_page_title(pages: list[PageText], body_size: float) -> str:
     """The title a first page shows: its lines in the largest type, when larger than the body.
 
     Running headers are still among these lines, so a title that the later pages repeat as
