@@ -363,17 +363,21 @@ SHARED_FROM_PAGES = 8
 _PAGES_PER_RANGE = 4  # at least: each range opens the PDF again
 
 
-def _page_ranges(job: _Job, password: str, cache: SourceCache, workers: int) -> list[range]:
-    """The pages of a long PDF in ranges for ``workers`` to share, or none to read it whole."""
+def _page_ranges(job: _Job, password: str, cache: SourceCache, workers: int, limits: FileLimits = FileLimits()) -> list[range]:
+    """The pages of a long PDF in ranges for ``workers`` to share, or none to read it whole.
+
+    Run in a worker, within its limits: opening a PDF is reading it, and a hostile one must
+    not hold up or exhaust the writing process."""
     if workers < 2 or job.path.suffix.lower() != ".pdf":
         return []
     try:
-        data = job.path.read_bytes()
-    except OSError:
-        return []  # its reading says why
-    if cache.has(CACHED[".pdf"], content_hash(data)):
-        return []
-    pages = pdf_page_count(data, password)
+        with _time_limit(limits.seconds):
+            data = job.path.read_bytes()
+            if cache.has(CACHED[".pdf"], content_hash(data)):
+                return []
+            pages = pdf_page_count(data, password)
+    except (_TooLong, Exception):
+        return []  # its reading says what is wrong
     if pages < SHARED_FROM_PAGES:
         return []
     size = max(_PAGES_PER_RANGE, math.ceil(pages / (2 * workers)))
@@ -441,7 +445,8 @@ def _parse_all(
     pending, workers = list(jobs_list), max(1, min(jobs, len(jobs_list)))
     while pending:
         broken: list[_Job] = []
-        work = _Work(parse, read_pages, functools.partial(_page_ranges, password=password, cache=SourceCache(cache), workers=workers))
+        page_ranges = functools.partial(_page_ranges, password=password, cache=SourceCache(cache), workers=workers, limits=limits)
+        work = _Work(parse, read_pages, page_ranges, shares_pages=workers > 1, wait=2 * limits.seconds + 30)
         with ProcessPoolExecutor(max_workers=workers, initializer=_limit_memory, initargs=(limits.memory_mb,)) as pool:
             # one file at a time per worker (a 50-page PDF must not hold back a batch of texts),
             # and a few files ahead only: results wait in memory until they are written
@@ -479,6 +484,18 @@ class _Work:
     parse: Callable[..., Any]  # (job, pdf_pages=...) -> _parse_one's result
     read_pages: Callable[[_Job, range], Any]
     page_ranges: Callable[[_Job], list[range]]
+    shares_pages: bool  # more than one worker
+    wait: float  # seconds to wait for a worker's answer before taking it for stuck
+
+    def ranges_of(self, pool: ProcessPoolExecutor, job: _Job) -> list[range]:
+        """How a worker splits a PDF into ranges of pages; none for other files."""
+        if not (self.shares_pages and job.path.suffix.lower() == ".pdf"):
+            return []
+        try:
+            return list(pool.submit(self.page_ranges, job).result(timeout=self.wait))
+        except TimeoutError:
+            _stop_workers(pool)  # stuck in C code: the file is read again alone, and reported
+            raise BrokenProcessPool("a worker did not answer") from None
 
 
 class _Reading:
@@ -510,7 +527,7 @@ def _submitted(pool: ProcessPoolExecutor, work: _Work, jobs: list[_Job], ahead: 
             if job is None:
                 break
             try:
-                ranges = work.page_ranges(job)
+                ranges = work.ranges_of(pool, job)
                 if ranges:
                     pages = [pool.submit(work.read_pages, job, numbers) for numbers in ranges]
                     finish = functools.partial(_finish_with, pool, work.parse, job)

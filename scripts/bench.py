@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import random
@@ -144,6 +145,34 @@ def child_peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
+def measured(command: list[str]) -> tuple[float, float]:
+    """Run a command; its seconds and its own peak memory in MB (not its predecessors')."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(command[:4])} failed: {errors.strip()[-500:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def query_file(path: Path) -> Path:
+    """The benchmark's queries as a saved query file, 100 hits each (an analyst's weekly run)."""
+    def quoted(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)  # a TOML basic string
+
+    tables = ["[defaults]", "limit = 100", ""]
+    for number, query in enumerate(QUERIES, start=1):
+        tables += ["[[query]]", f'name = "q{number}"', f"q = {quoted(query.q)}"]
+        tables += [f"lang = {quoted(query.lang)}"] * bool(query.lang)
+        tables += [f"since = {quoted(query.since)}"] * bool(query.since) + [f"until = {quoted(query.until)}"] * bool(query.until)
+        tables.append("")
+    path.write_text("\n".join(tables), encoding="utf-8")
+    return path
+
+
 # --- the three engines ----------------------------------------------------------------------------
 
 
@@ -171,15 +200,19 @@ def bench_ours(corpus: Path, work: Path, jobs_list: Sequence[int], text_bytes: i
     result["index_to_text"] = round(size / text_bytes, 2)
     index = open_index(index_path)
     result.update(warm_latency(lambda q: index.search(q.q, lang=q.lang, since=q.since, until=q.until)))
+    peaks = []
     for name, query in (("cold_latin_s", "coordinated regional development"), ("cold_chinese_s", "区域协调发展")):
         times = []
         for _ in range(3):
-            start = time.perf_counter()
             # the interpreter running this script, so that no activated environment is needed
-            subprocess.run([sys.executable, "-m", "policy_search", "search", query, "--index", str(index_path),
-                            "--limit", "10"], capture_output=True, check=True)
-            times.append(time.perf_counter() - start)
+            seconds, peak = measured([sys.executable, "-m", "policy_search", "search", query, "--index", str(index_path), "--limit", "10"])
+            times.append(seconds)
+            peaks.append(peak)
         result[name] = round(statistics.median(times), 2)
+    result["peak_mb_search"] = round(max(peaks), 1)
+    run_file = query_file(work / "queries.toml")
+    seconds, peak = measured([sys.executable, "-m", "policy_search", "run", str(run_file), "--index", str(index_path), "--out", str(work / "run.csv")])
+    result["run_s"], result["peak_mb_run"] = round(seconds, 1), round(peak, 1)
     return result
 
 
@@ -257,7 +290,32 @@ FIGURES = [
     ("cold_latin_s", "cold search process, Latin (s)", False),
     ("cold_chinese_s", "cold search process, Chinese (s)", False),
     ("peak_mb_ingest", "peak memory of ingest (MB)", False),
+    ("peak_mb_search", "peak memory of a search process (MB)", False),
+    ("run_s", f"`run` of the {len(QUERIES)} queries, 100 hits each, to CSV (s)", False),
+    ("peak_mb_run", "peak memory of that `run` (MB)", False),
 ]
+
+#: what an index ten times the largest measured would take, from the growth between the two
+#: largest sizes (a power law through them): what grows with the passages grows tenfold again,
+#: what does not (a search's memory, the vocabulary of a drawn corpus) stays
+ESTIMATED = ["ingest_s_jobs2", "index_mb", "p95_ms", "peak_mb_ingest", "peak_mb_search", "run_s", "peak_mb_run"]
+
+
+def estimate(runs: dict[int, dict[str, object]]) -> str:
+    """A 10x estimate from the two largest runs of ours, with the growth factor of each figure."""
+    if len(runs) < 2:
+        return ""
+    (small, before), (large, after) = sorted(runs.items())[-2:]
+    step = large / small
+    lines = [f"\n### Estimate at {10 * large:,} passages (from {small:,} and {large:,})", "",
+             f"| figure | at {large:,} | growth x{step:g} | estimate at {10 * large:,} |", "| --- | --- | --- | --- |"]
+    for key in ESTIMATED:
+        a, b = before.get(key), after.get(key)
+        if not (isinstance(a, int | float) and isinstance(b, int | float) and a > 0):
+            continue
+        growth = b / a
+        lines.append(f"| {key} | {b} | {growth:.2f} | {b * growth ** (math.log(10) / math.log(step)):,.1f} |")
+    return "\n".join(lines)
 
 
 def report(size: int, run: dict[str, dict[str, object]]) -> str:
@@ -318,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             results["runs"][str(size)] = run  # type: ignore[index]
             print(report(size, run), flush=True)
             shutil.rmtree(work / f"run-{size}", ignore_errors=True)
+        print(estimate({int(size): run["ours"] for size, run in results["runs"].items()}), flush=True)  # type: ignore[attr-defined]
     print(f"\n{results['machine']}; {results['date']}; source {results['corpus']} "
           f"({results['source_passages']} passages, mix {results['language_mix']}); seed {SEED}")
     if args.json:

@@ -556,14 +556,14 @@ def test_an_ingest_with_two_workers_reads_long_pdfs_as_one(tmp_path: Path, monke
     from policy_search import index
 
     shared: dict[str, int] = {}
-    page_ranges = index._page_ranges
+    ranges_of = index._Work.ranges_of
 
-    def recorded(job: index._Job, **kwargs: object) -> list[range]:
-        ranges = page_ranges(job, **kwargs)  # type: ignore[arg-type]
+    def recorded(work: index._Work, pool: object, job: index._Job) -> list[range]:
+        ranges = ranges_of(work, pool, job)  # type: ignore[arg-type]
         shared[job.path.name] = len(ranges)
         return ranges
 
-    monkeypatch.setattr(index, "_page_ranges", recorded)
+    monkeypatch.setattr(index._Work, "ranges_of", recorded)
 
     def passages(jobs: int) -> list[tuple[object, ...]]:
         index_dir = tmp_path / f"jobs{jobs}"
