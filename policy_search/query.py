@@ -307,8 +307,10 @@ class _Parser:
         # A stop word in some languages only ("la" is French, "of" English) asks nothing of
         # passages in those languages; were it required there, "la vente" would miss French.
         # Such a passage scores 1.0 for the word: Whoosh read the 0.0 written here before as
-        # "no constant" and gave 1.0, and the judged queries were recorded with that.
-        alternatives += [wq.ConstantScoreQuery(wq.Term("lang", lang), 1.0) for lang in stopped]
+        # "no constant" and gave 1.0, and the judged queries were recorded with that. Excluded
+        # (NOT la), it excludes nothing there either: not every passage of those languages.
+        if not self.negated:
+            alternatives += [wq.ConstantScoreQuery(wq.Term("lang", lang), 1.0) for lang in stopped]
         return _or_of(alternatives)
 
     def _han(self, text: str, kinds: tuple[str, ...], quoted: bool = True) -> Any:

@@ -106,6 +106,23 @@ def test_an_unquoted_stop_word_excludes_nothing(index) -> None:  # type: ignore[
     assert index.search("of the people").total >= index.search('"of the people"').total
 
 
+@pytest.mark.parametrize(("query", "excluded"), [
+    ("airport NOT a", "airport"),  # "a": an English and French stop word
+    ("airport NOT (the OR of)", "airport"),
+    ("tax NOT of", "tax"),  # "of": a stop word in English only
+    ("vente NOT la", "vente"),  # "la": in French only
+])
+def test_an_excluded_stop_word_excludes_nothing(index, query: str, excluded: str) -> None:  # type: ignore[no-untyped-def]
+    """NOT of a word that is a stop word in some language asks nothing of that language's
+    passages: it must not take them all away (it did: "airport NOT a" found nothing)."""
+    found = index.search(query, limit=500)
+    plain = index.search(excluded, limit=500)
+    assert found.total > 0
+    assert {(h.doc_id, h.passage) for h in found.hits if h.lang != "zh"} == {
+        (h.doc_id, h.passage) for h in plain.hits if h.lang != "zh"
+    }
+
+
 def test_a_query_of_stop_words_only_looks_for_them(index) -> None:  # type: ignore[no-untyped-def]
     results = index.search("in each", limit=5)
     assert results.total > 0
