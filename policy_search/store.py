@@ -60,7 +60,6 @@ def index_exists(index_dir: Path) -> bool:
     return (Path(index_dir) / META_FILE).is_file()
 
 
-
 def open_whoosh(index_dir: Path) -> Any:
     """Open the Whoosh index in ``index_dir``, or raise IndexMissing."""
     index_dir = Path(index_dir)
@@ -84,6 +83,7 @@ def open_whoosh(index_dir: Path) -> Any:
 
 
 def records_in(ix: Any) -> dict[str, DocumentInfo]:
+    """The document records an open index holds, by doc_id."""
     with ix.searcher() as searcher:
         return {
             fields["doc_id"]: DocumentInfo(**fields["meta"])
@@ -98,6 +98,7 @@ def document_records(index_dir: Path) -> list[DocumentInfo]:
 
 
 def building_dir(index_dir: Path) -> Path:
+    """Where a rebuild is made, beside the index, to be swapped in when complete."""
     return index_dir.with_name(f".{index_dir.name}.building")
 
 
