@@ -21,7 +21,6 @@ import math
 import os
 import platform
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -141,21 +140,32 @@ def engine_figures(passages: int, seconds: float, folder: Path, text_bytes: int,
     }
 
 
-def child_peak_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+#: runs a command, then prints its seconds and its peak memory (KB) last on stderr: measured
+#: from a small process, since a child forked from this one counts this one's pages in its peak
+#: until it execs
+_MEASURE = (
+    "import resource, subprocess, sys, time; start = time.perf_counter(); "
+    "code = subprocess.call(sys.argv[1:]); "
+    "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(code)"
+)
 
 
-def measured(command: list[str]) -> tuple[float, float]:
-    """Run a command; its seconds and its own peak memory in MB (not its predecessors')."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if process.returncode not in (0, 1):
-        raise RuntimeError(f"{' '.join(command[:4])} failed: {errors.strip()[-500:]}")
-    return seconds, usage.ru_maxrss / 1024
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    peak_mb: float
+    stdout: str
+
+
+def measured(command: list[str]) -> Measured:
+    """Run a command (exit status 0 or 1); its seconds, its own peak memory and its output."""
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=False)
+    *errors, last = done.stderr.splitlines() or [""]
+    if done.returncode not in (0, 1):  # 1: some file failed, the rest is indexed; or no hits
+        raise RuntimeError(f"{' '.join(command[:4])} failed: {' '.join(errors)[-500:]}")
+    seconds, peak_kb = last.split()
+    return Measured(float(seconds), int(peak_kb) / 1024, done.stdout)
 
 
 def query_file(path: Path) -> Path:
@@ -185,16 +195,13 @@ def bench_ours(corpus: Path, work: Path, jobs_list: Sequence[int], text_bytes: i
         shutil.rmtree(index_path, ignore_errors=True)
         shutil.rmtree(index_path.with_name(f".{index_path.name}.cache"), ignore_errors=True)
         command = [sys.executable, "-m", "policy_search", "ingest", str(corpus), "--index", str(index_path), "--jobs", str(jobs), "--silent"]
-        start = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - start
-        if done.returncode not in (0, 1):  # 1: some file failed, the rest is indexed
-            raise RuntimeError(f"ingest failed: {done.stderr.strip()[-500:]}")
+        done = measured(command)
         passages = int(done.stdout.rsplit(";", 1)[1].split()[0])
-        result[f"ingest_s_jobs{jobs}"] = round(seconds, 1)
-        result[f"passages_per_s_jobs{jobs}"] = round(passages / seconds)
+        result[f"ingest_s_jobs{jobs}"] = round(done.seconds, 1)
+        result[f"passages_per_s_jobs{jobs}"] = round(passages / done.seconds)
         result["passages"] = passages
-    result["peak_mb_ingest"] = child_peak_mb()
+        # the writing process or one of its workers, whichever grew most
+        result["peak_mb_ingest"] = max(float(result.get("peak_mb_ingest", 0)), round(done.peak_mb, 1))  # type: ignore[arg-type]
     size = folder_size(index_path)
     result["index_mb"] = round(size / 1e6, 1)
     result["index_to_text"] = round(size / text_bytes, 2)
@@ -202,17 +209,15 @@ def bench_ours(corpus: Path, work: Path, jobs_list: Sequence[int], text_bytes: i
     result.update(warm_latency(lambda q: index.search(q.q, lang=q.lang, since=q.since, until=q.until)))
     peaks = []
     for name, query in (("cold_latin_s", "coordinated regional development"), ("cold_chinese_s", "区域协调发展")):
-        times = []
-        for _ in range(3):
-            # the interpreter running this script, so that no activated environment is needed
-            seconds, peak = measured([sys.executable, "-m", "policy_search", "search", query, "--index", str(index_path), "--limit", "10"])
-            times.append(seconds)
-            peaks.append(peak)
-        result[name] = round(statistics.median(times), 2)
+        # the interpreter running this script, so that no activated environment is needed
+        runs = [measured([sys.executable, "-m", "policy_search", "search", query, "--index", str(index_path), "--limit", "10"])
+                for _ in range(3)]
+        result[name] = round(statistics.median(r.seconds for r in runs), 2)
+        peaks += [r.peak_mb for r in runs]
     result["peak_mb_search"] = round(max(peaks), 1)
     run_file = query_file(work / "queries.toml")
-    seconds, peak = measured([sys.executable, "-m", "policy_search", "run", str(run_file), "--index", str(index_path), "--out", str(work / "run.csv")])
-    result["run_s"], result["peak_mb_run"] = round(seconds, 1), round(peak, 1)
+    done = measured([sys.executable, "-m", "policy_search", "run", str(run_file), "--index", str(index_path), "--out", str(work / "run.csv")])
+    result["run_s"], result["peak_mb_run"] = round(done.seconds, 1), round(done.peak_mb, 1)
     return result
 
 
