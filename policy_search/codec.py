@@ -306,10 +306,7 @@ class _PostingsWriter(W3PostingsWriter):
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
         data = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), _PROTOCOL)
-        # zlib gains nothing on a pickle of a few postings (its header and checksum are 6
-        # bytes) and costs a call for each of the many terms seen once or twice: below 64
-        # bytes a block is kept as it is (10% of a commit at 10,000 passages, and smaller)
-        compression = self._compression if len(data) >= 64 else 0
+        compression = self._compression if len(data) >= 20 else 0
         if compression:
             data = zlib.compress(data, compression)
         ids = self._ids
