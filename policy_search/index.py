@@ -363,12 +363,17 @@ SHARED_FROM_PAGES = 8
 _PAGES_PER_RANGE = 4  # at least: each range opens the PDF again
 
 
+def _may_share(job: _Job, workers: int) -> bool:
+    """Whether a file is a PDF that several workers could read a range of pages each."""
+    return workers > 1 and job.path.suffix.lower() == ".pdf"
+
+
 def _page_ranges(job: _Job, password: str, cache: SourceCache, workers: int, limits: FileLimits = FileLimits()) -> list[range]:
     """The pages of a long PDF in ranges for ``workers`` to share, or none to read it whole.
 
     Run in a worker, within its limits: opening a PDF is reading it, and a hostile one must
     not hold up or exhaust the writing process."""
-    if workers < 2 or job.path.suffix.lower() != ".pdf":
+    if not _may_share(job, workers):
         return []
     try:
         with _time_limit(limits.seconds):
@@ -446,7 +451,7 @@ def _parse_all(
     while pending:
         broken: list[_Job] = []
         page_ranges = functools.partial(_page_ranges, password=password, cache=SourceCache(cache), workers=workers, limits=limits)
-        work = _Work(parse, read_pages, page_ranges, shares_pages=workers > 1, wait=2 * limits.seconds + 30)
+        work = _Work(parse, read_pages, page_ranges, workers, wait=2 * limits.seconds + 30)
         with ProcessPoolExecutor(max_workers=workers, initializer=_limit_memory, initargs=(limits.memory_mb,)) as pool:
             # one file at a time per worker (a 50-page PDF must not hold back a batch of texts),
             # and a few files ahead only: results wait in memory until they are written
@@ -454,11 +459,11 @@ def _parse_all(
                 try:
                     # the worker's own alarm ends a long read; this wait ends one stuck in C code
                     # or in a worker that can no longer answer (its memory gone while it replies)
-                    doc, analysed, error = reading.result(timeout=2 * limits.seconds + 30)
+                    doc, analysed, error = reading.result(timeout=work.wait)
                 except TimeoutError:
                     _stop_workers(pool)
                     stuck = (
-                        f"did not finish in {2 * limits.seconds + 30:g} s (stuck, or out of its {limits.memory_mb:,} MB): "
+                        f"did not finish in {work.wait:g} s (stuck, or out of its {limits.memory_mb:,} MB): "
                         "skipped (raise --file-timeout or --file-memory to read it)"
                     )
                     yield None, (), stuck, job
@@ -484,12 +489,12 @@ class _Work:
     parse: Callable[..., Any]  # (job, pdf_pages=...) -> _parse_one's result
     read_pages: Callable[[_Job, range], Any]
     page_ranges: Callable[[_Job], list[range]]
-    shares_pages: bool  # more than one worker
+    workers: int
     wait: float  # seconds to wait for a worker's answer before taking it for stuck
 
     def ranges_of(self, pool: ProcessPoolExecutor, job: _Job) -> list[range]:
         """How a worker splits a PDF into ranges of pages; none for other files."""
-        if not (self.shares_pages and job.path.suffix.lower() == ".pdf"):
+        if not _may_share(job, self.workers):  # no worker's time spent on the others
             return []
         try:
             return list(pool.submit(self.page_ranges, job).result(timeout=self.wait))
