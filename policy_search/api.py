@@ -293,6 +293,7 @@ class Index:
             text=text,
             source=record.source,
             page_range=page_range,
+            ocr=bool(record.ocr_pages) and _cites_ocr_page(fields, page, record.ocr_pages),
         )
 
 
@@ -303,6 +304,14 @@ def _filter_set(state: _State, filter_query: Any, build: Any) -> Any:
             state.filter_sets.pop(next(iter(state.filter_sets)))
         state.filter_sets[key] = build()  # never changed once built
     return state.filter_sets[key]
+
+
+def _cites_ocr_page(fields: dict[str, Any], page: int | None, ocr_pages: tuple[int, ...]) -> bool:
+    """Whether a passage's text on the page cited, or on any page it runs across, was read by OCR."""
+    if fields.get("page") is None:
+        return False
+    first = int(fields["page"])
+    return page in ocr_pages or any(first <= n <= _last_page(fields) for n in ocr_pages)
 
 
 def _last_page(fields: dict[str, Any]) -> int:

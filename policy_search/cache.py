@@ -55,7 +55,7 @@ def _entry(entry: object) -> Source | str:
     source = entry["source"]
     if not isinstance(source, dict):
         raise ValueError("'source' is not an object")
-    known = {"pages", "blocks", "title", "date", "encoding", "fallback_title", "warnings", "unusable_pages"}
+    known = {"pages", "blocks", "title", "date", "encoding", "fallback_title", "warnings", "unusable_pages", "ocr_pages"}
     if set(source) - known:
         raise ValueError(f"unknown fields {sorted(set(source) - known)}")
     pages = []
@@ -83,6 +83,7 @@ def _entry(entry: object) -> Source | str:
         fallback_title=_text(source.get("fallback_title", "")),
         warnings=tuple(_text(w) for w in _list(source.get("warnings", []))),
         unusable_pages=_number(source.get("unusable_pages", 0)) or 0,
+        ocr_pages=tuple(_number(n) or 0 for n in _list(source.get("ocr_pages", []))),
     )
 
 

@@ -105,6 +105,7 @@ def _open(index_dir: Path | None, build_default: bool = False) -> api.Index:
 def _run_ingest(
     paths: list[Path], index_dir: Path, *, rebuild: bool, jobs: int, lock_timeout: float, silent: bool,
     dictionary: Path | None, password: str = "", file_timeout: float = 300.0, file_memory: int = 4096,
+    ocr: bool | None = None,
 ) -> Any:
     from .index import FileLimits, ingest
 
@@ -124,7 +125,7 @@ def _run_ingest(
     try:
         return ingest(paths, index_dir, rebuild=rebuild, dictionary_path=dictionary, jobs=jobs,
                       lock_timeout=lock_timeout, progress=progress, on_plan=on_plan, password=password,
-                      limits=FileLimits(seconds=file_timeout, memory_mb=file_memory))
+                      limits=FileLimits(seconds=file_timeout, memory_mb=file_memory), ocr=ocr)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -140,9 +141,10 @@ def _run_ingest(
 @click.option("--password", default="", envvar="POLICY_SEARCH_PDF_PASSWORD", help="Password for encrypted PDFs whose user password is not empty (env POLICY_SEARCH_PDF_PASSWORD).")
 @click.option("--file-timeout", type=click.FloatRange(min=0.1), default=300.0, show_default=True, help="Seconds one file may take to read; a file that takes longer is reported and skipped.")
 @click.option("--file-memory", type=click.IntRange(min=64), default=4096, show_default=True, help="Megabytes one file may take to read; a file that needs more is reported and skipped.")
+@click.option("--ocr/--no-ocr", default=None, help="Read PDF pages without a usable text layer (scans, images, fonts that give no text) by OCR; the index keeps the choice for later ingests (default: the index's, off for a new one). Needs pip install 'policy-search[ocr]'.")
 @click.option("--silent", is_flag=True, help="No progress bar.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int, dictionary: Path | None, lock_timeout: float, password: str, file_timeout: float, file_memory: int, silent: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int, dictionary: Path | None, lock_timeout: float, password: str, file_timeout: float, file_memory: int, ocr: bool | None, silent: bool) -> None:
     """Ingest documents and folders of them into the index (default: ./corpus).
 
     Reads .txt, .md, .pdf, saved web pages (.html, .htm, .xhtml), Word (.docx) and
@@ -153,7 +155,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, 
     skipped, with the reason (hidden files and a folder's README/SOURCES notes are
     passed over). A file that cannot be read (a scanned PDF without a text layer, an
     encrypted or damaged one) is reported with the reason, and the exit status is 1;
-    PDF pages left out (images only, unreadable fonts) are reported as warnings. A file
+    PDF pages left out (images only, unreadable fonts) are reported as warnings. With
+    --ocr those pages are read by OCR (Chinese, English, French), cited "p. 3 (OCR)", and
+    pages read with low confidence are reported as warnings. A file
     that takes longer than --file-timeout or more memory than --file-memory to read is
     reported and skipped, and the ingest goes on.
 
@@ -161,11 +165,13 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, 
     Example:
         policy-search ingest corpus/ ~/plans/2025 --jobs 2
         policy-search ingest ~/plans/confidential --password 'the user password'
+        policy-search ingest ~/scans --ocr
     """
     path, _ = _index_path(index_dir)
     with _errors(ctx):
         report = _run_ingest(list(paths) or [DEFAULT_CORPUS], path, rebuild=rebuild, jobs=jobs, lock_timeout=lock_timeout,
-                             silent=silent, dictionary=dictionary, password=password, file_timeout=file_timeout, file_memory=file_memory)
+                             silent=silent, dictionary=dictionary, password=password, file_timeout=file_timeout, file_memory=file_memory,
+                             ocr=ocr)
     for warned_path, warning in report.warnings:
         click.echo(printable(f"Warning: {warned_path}: {warning}", lines=False), err=True)
     for skipped_path, reason in report.skipped:

@@ -14,7 +14,8 @@ from .clean import clean_blocks, clean_pages
 from .language import detect_language, document_language
 from .model import Document, Source
 from .passages import build_passages
-from .readers import CACHED, SUFFIXES, PdfPasswordError, UnreadableFile, read_source, real_suffix
+from .readers import CACHED, SUFFIXES, PdfPasswordError, UnreadableFile, ocr_cache_name, read_source, real_suffix
+from .readers.ocr import NEEDS_OCR, OcrSettings
 from .structure import structure, structure_blocks
 
 __all__ = ["SUFFIXES", "parse_document", "parse_bytes", "document_from_source", "doc_id_for", "doc_ids_for", "content_hash"]
@@ -49,32 +50,40 @@ def parse_document(
     cache: SourceCache | None = None,
     doc_id: str | None = None,
     pdf_pages: Mapping[int, Any] | None = None,
+    ocr: bool = False,
 ) -> Document:
     """Parse one file into a Document; raises UnreadableFile with the reason. Its id is
     ``doc_id`` when given (ingest's, which knows the file's neighbours), else its path's.
 
     With a cache, what a PDF or a file converted by LibreOffice reads as is taken from it when
     these bytes were read before (both are slow to read). ``pdf_pages`` are pages of a PDF
-    that other processes read already (see index._parse_all).
+    that other processes read already (see index._parse_all). With ``ocr``, a PDF's pages
+    that have no usable text layer are read by OCR (each page's reading cached as well).
     """
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
     digest = content_hash(data)
-    reader = CACHED.get(real_suffix(path, data))
+    suffix = real_suffix(path, data)
+    reader = CACHED.get(suffix)
+    by_ocr = OcrSettings(cache.folder if cache else None) if ocr and suffix == ".pdf" else None
     if cache is None or reader is None:
-        return document_from_source(read_source(path, data, password, pdf_pages), path, root, digest, source_name, doc_id)
+        source = read_source(path, data, password, pdf_pages, by_ocr)
+        return document_from_source(source, path, root, digest, source_name, doc_id, by_ocr is not None)
     damaged = ""
     try:
         cached = cache.get(reader, digest)
+        if by_ocr is not None and not _needs_no_ocr(cached):
+            reader = ocr_cache_name(reader)
+            cached = cache.get(reader, digest)
     except DamagedEntry as exc:  # a cache is a hint: read the file again, and say so
         cached, damaged = None, f"its cached reading was damaged ({exc}) and was read again"
     if isinstance(cached, str):
         raise UnreadableFile(f"{path}: {cached}")
     if cached is None:
         try:
-            cached = read_source(path, data, password, pdf_pages)
+            cached = read_source(path, data, password, pdf_pages, by_ocr)
         except UnreadableFile as exc:
             # a password may come next time, and more memory
             if not isinstance(exc.__cause__, PdfPasswordError) and not out_of_memory(exc):
@@ -83,7 +92,15 @@ def parse_document(
         cache.put(reader, digest, cached)
     if damaged:
         cached = replace(cached, warnings=(*cached.warnings, damaged))  # not kept in the cache
-    return document_from_source(cached, path, root, digest, source_name, doc_id)
+    return document_from_source(cached, path, root, digest, source_name, doc_id, by_ocr is not None)
+
+
+def _needs_no_ocr(cached: Source | str | None) -> bool:
+    """Whether a PDF's reading without OCR is its reading with OCR too: every page had text,
+    or it could not be read for a reason OCR does not change (damaged, encrypted)."""
+    if isinstance(cached, Source):
+        return cached.unusable_pages == 0
+    return isinstance(cached, str) and not cached.startswith(NEEDS_OCR)
 
 
 def out_of_memory(exc: BaseException | None) -> bool:
@@ -103,7 +120,13 @@ def parse_bytes(data: bytes, path: Path, root: Path, source_name: str | None = N
 
 
 def document_from_source(
-    source: Source, path: Path, root: Path, digest: str, source_name: str | None = None, doc_id: str | None = None
+    source: Source,
+    path: Path,
+    root: Path,
+    digest: str,
+    source_name: str | None = None,
+    doc_id: str | None = None,
+    read_with_ocr: bool = False,
 ) -> Document:
     """The rest of the pipeline after a reader: clean, structure, passages, language."""
     if source.blocks:
@@ -128,4 +151,7 @@ def document_from_source(
         pages=max(numbers) if numbers else None,
         passages=tuple(passages),
         warnings=source.warnings,
+        ocr_pages=source.ocr_pages,
+        unread_pages=source.unusable_pages,
+        read_with_ocr=read_with_ocr,
     )

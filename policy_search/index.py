@@ -38,7 +38,8 @@ from .document import SUFFIXES, content_hash, doc_ids_for, out_of_memory, parse_
 from .errors import IndexLocked, IndexUnwritable, PolicySearchError
 from .model import Document, DocumentInfo
 from .posting_pool import PolicyWriter
-from .readers import CACHED, UnreadableFile, pdf_page_count, read_pdf_pages
+from .readers import CACHED, UnreadableFile, ocr_cache_name, pdf_page_count, read_pdf_pages
+from .readers.ocr import PAGE_SECONDS, OcrSettings
 from .store import (
     DICTIONARY_FILE,
     FORMAT_VERSION,
@@ -102,6 +103,10 @@ class UnreadableDictionary(PolicySearchError):
     """A user dictionary that cannot be read or used."""
 
 
+class OcrMissing(PolicySearchError):
+    """OCR was asked for and no engine can run; the message says what to install."""
+
+
 @dataclass(frozen=True)
 class FileLimits:
     """What reading one file may take: past it, the file is reported and skipped (a hostile or
@@ -123,6 +128,7 @@ def ingest(
     on_plan: Callable[[int], None] | None = None,
     password: str = "",
     limits: FileLimits = FileLimits(),
+    ocr: bool | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the index at ``index_dir`` (created if missing).
 
@@ -132,6 +138,10 @@ def ingest(
     ``password`` opens encrypted PDFs. ``progress`` is called with each file's path as it is
     done; ``on_plan`` with the number of files to parse once that is known. ``limits`` bound the
     time and memory one file may take (see FileLimits).
+
+    ``ocr`` reads the pages of PDFs that have no usable text layer by OCR (readers/ocr.py), and
+    becomes the index's setting: None keeps the setting the index has (off for a new one).
+    Documents indexed with such pages left out are read again once OCR is on.
     """
     index_dir = Path(index_dir)
     try:
@@ -140,7 +150,7 @@ def ingest(
         raise _unwritable(index_dir, exc) from exc
     with _write_lock(index_dir, lock_timeout):
         try:
-            return _ingest_locked(paths, index_dir, rebuild, dictionary_path, jobs, progress, on_plan, password, limits)
+            return _ingest_locked(paths, index_dir, rebuild, dictionary_path, jobs, progress, on_plan, password, limits, ocr)
         except OSError as exc:  # a read-only folder, a full disk: say where, and leave no half-built index
             shutil.rmtree(building_dir(index_dir), ignore_errors=True)
             raise _unwritable(index_dir, exc) from exc
@@ -156,10 +166,18 @@ def _ingest_locked(
     on_plan: Callable[[int], None] | None,
     password: str,
     limits: FileLimits,
+    ocr: bool | None,
 ) -> IngestReport:
     """The ingest, once this process holds the index's write lock."""
     recover(index_dir)
     exists = index_exists(index_dir)
+    if ocr is None:
+        ocr = exists and bool(_meta(index_dir).get("ocr"))
+    if ocr:
+        from .readers.ocr import missing_engine
+
+        if missing_engine():
+            raise OcrMissing(f"--ocr: {missing_engine()}")
     if dictionary_path is not None and exists and not rebuild:
         raise UnreadableDictionary(
             f"--dict {dictionary_path}: a new dictionary changes how Chinese is segmented; "
@@ -177,13 +195,15 @@ def _ingest_locked(
         dictionary = read_dictionary()
     target = building_dir(index_dir) if fresh else index_dir
     if fresh:
-        ix = _create(target, dictionary)
+        ix = _create(target, dictionary, ocr)
     else:
         ix = open_whoosh(index_dir)
+        if bool(_meta(index_dir).get("ocr")) != ocr:
+            _write_meta(index_dir, {**_meta(index_dir), "ocr": ocr})
     records = {} if fresh else records_in(ix)
     # one folder given as a string is one path, not a path per character ("/" among them)
     roots = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
-    plan = _plan(roots, records)
+    plan = _plan(roots, records, ocr)
     if on_plan:
         on_plan(len(plan.to_parse))
     # separate segment files: Whoosh copies a compound file's parts into memory on opening
@@ -194,7 +214,7 @@ def _ingest_locked(
         chinese = False
         failed = list(plan.failed)
         warnings = []
-        parsed = _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir), dictionary, limits)
+        parsed = _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir), dictionary, limits, ocr)
         for doc, analysed, error, job in parsed:
             if progress:
                 progress(str(job.path))
@@ -234,8 +254,9 @@ def _ingest_locked(
     )
 
 
-def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
-    """Which files to parse, which are unchanged, which paths cannot be read."""
+def _plan(roots: list[Path], records: dict[str, DocumentInfo], ocr: bool = False) -> _Plan:
+    """Which files to parse, which are unchanged, which paths cannot be read. With ``ocr``, a
+    file indexed with pages left out, read without OCR, is read again."""
     plan = _Plan()
     for root in roots:
         if root.is_dir():
@@ -266,7 +287,8 @@ def _plan(roots: list[Path], records: dict[str, DocumentInfo]) -> _Plan:
                 except OSError as exc:
                     plan.failed.append((str(path), exc.strerror or str(exc)))
                     continue
-                if record.content_hash == digest:
+                unread = ocr and record.unread_pages and not record.read_with_ocr
+                if record.content_hash == digest and not unread:
                     plan.unchanged += 1
                     continue
             plan.to_parse.append(_Job(path, base, str(path), doc_id))
@@ -327,13 +349,14 @@ def _parse_one(
     dictionary: tuple[str, ...],
     limits: FileLimits = FileLimits(),
     pdf_pages: Mapping[int, Any] | None = None,
+    ocr: bool = False,
 ) -> tuple[Document | None, PassageFields, str]:
     """Parse and analyse one file in a worker (which reads it itself: no file's bytes cross
     processes, and the writing process only adds postings), within ``limits.seconds``.
     ``pdf_pages`` are pages of a long PDF that workers read beforehand (``_read_pages``)."""
     try:
         with _time_limit(limits.seconds):
-            doc = parse_document(job.path, job.base, job.source, password, SourceCache(cache), job.doc_id, pdf_pages)
+            doc = parse_document(job.path, job.base, job.source, password, SourceCache(cache), job.doc_id, pdf_pages, ocr)
             return doc, _analyse(doc, make_schema(dictionary)), ""
     except UnreadableFile as exc:
         if out_of_memory(exc):  # a reader that wrapped the MemoryError ("corrupt PDF")
@@ -347,12 +370,15 @@ def _parse_one(
         return None, (), f"could not be parsed ({type(exc).__name__}: {exc})"
 
 
-def _read_pages(job: _Job, numbers: range, password: str, limits: FileLimits = FileLimits()) -> dict[int, Any]:
-    """Some pages of a long PDF, read in a worker within ``limits.seconds``; nothing if they
-    cannot be read (the file's own reading then reads them, and says what is wrong)."""
+def _read_pages(
+    job: _Job, numbers: range, password: str, limits: FileLimits = FileLimits(), ocr: OcrSettings | None = None
+) -> dict[int, Any]:
+    """Some pages of a long PDF, read in a worker within ``limits.seconds`` (and each page OCR
+    reads within its own time); nothing if they cannot be read (the file's own reading then
+    reads them, and says what is wrong)."""
     try:
         with _time_limit(limits.seconds):
-            return read_pdf_pages(job.path, job.path.read_bytes(), password, numbers)
+            return read_pdf_pages(job.path, job.path.read_bytes(), password, numbers, ocr)
     except (_TooLong, Exception):
         return {}
 
@@ -361,24 +387,30 @@ def _read_pages(job: _Job, numbers: range, password: str, limits: FileLimits = F
 #: at a time, then finished (body type, running headers, structure) by one
 SHARED_FROM_PAGES = 8
 _PAGES_PER_RANGE = 4  # at least: each range opens the PDF again
+#: with OCR, at most (a reading's answer is awaited for a bounded time, and OCR takes time by the page)
+_OCR_PAGES_PER_RANGE = SHARED_FROM_PAGES - 1
 
 
-def _may_share(job: _Job, workers: int) -> bool:
-    """Whether a file is a PDF that several workers could read a range of pages each."""
-    return workers > 1 and job.path.suffix.lower() == ".pdf"
+def _may_share(job: _Job, workers: int, ocr: bool = False) -> bool:
+    """Whether a file is a PDF that several workers could read a range of pages each; with OCR,
+    one worker reads a long PDF a range at a time too, so that no one reading takes long."""
+    return (workers > 1 or ocr) and job.path.suffix.lower() == ".pdf"
 
 
-def _page_ranges(job: _Job, password: str, cache: SourceCache, workers: int, limits: FileLimits = FileLimits()) -> list[range]:
+def _page_ranges(
+    job: _Job, password: str, cache: SourceCache, workers: int, limits: FileLimits = FileLimits(), ocr: bool = False
+) -> list[range]:
     """The pages of a long PDF in ranges for ``workers`` to share, or none to read it whole.
 
     Run in a worker, within its limits: opening a PDF is reading it, and a hostile one must
     not hold up or exhaust the writing process."""
-    if not _may_share(job, workers):
+    if not _may_share(job, workers, ocr):
         return []
     try:
         with _time_limit(limits.seconds):
             data = job.path.read_bytes()
-            if cache.has(CACHED[".pdf"], content_hash(data)):
+            digest = content_hash(data)
+            if cache.has(CACHED[".pdf"], digest) and (not ocr or cache.has(ocr_cache_name(CACHED[".pdf"]), digest)):
                 return []
             pages = pdf_page_count(data, password)
     except (_TooLong, Exception):
@@ -386,6 +418,8 @@ def _page_ranges(job: _Job, password: str, cache: SourceCache, workers: int, lim
     if pages < SHARED_FROM_PAGES:
         return []
     size = max(_PAGES_PER_RANGE, math.ceil(pages / (2 * workers)))
+    if ocr:
+        size = min(size, _OCR_PAGES_PER_RANGE)
     return [range(start, min(start + size, pages + 1)) for start in range(1, pages + 1, size)]
 
 
@@ -433,7 +467,13 @@ def _analyse(doc: Document, schema: Schema) -> PassageFields:
 
 
 def _parse_all(
-    jobs_list: list[_Job], jobs: int, password: str, cache: Path, dictionary: tuple[str, ...], limits: FileLimits
+    jobs_list: list[_Job],
+    jobs: int,
+    password: str,
+    cache: Path,
+    dictionary: tuple[str, ...],
+    limits: FileLimits,
+    ocr: bool = False,
 ) -> Iterator[tuple[Document | None, PassageFields, str, _Job]]:
     """Each file parsed in a worker process, whose time and memory are bounded, in the order given.
 
@@ -445,13 +485,19 @@ def _parse_all(
     files it left unread are read again one at a time in a new worker each, so that only the
     file that kills its worker is reported, and the ingest goes on.
     """
-    parse = functools.partial(_parse_one, password=password, cache=cache, dictionary=dictionary, limits=limits)
-    read_pages = functools.partial(_read_pages, password=password, limits=limits)
+    parse = functools.partial(_parse_one, password=password, cache=cache, dictionary=dictionary, limits=limits, ocr=ocr)
+    by_ocr = OcrSettings(cache) if ocr else None
+    read_pages = functools.partial(_read_pages, password=password, limits=limits, ocr=by_ocr)
     pending, workers = list(jobs_list), max(1, min(jobs, len(jobs_list)))
+    # OCR time is bounded by the page, outside a file's own limit: a reading (a PDF of fewer
+    # pages than SHARED_FROM_PAGES, or a range of a longer one) may take that much more
+    wait = 2 * limits.seconds + 30 + (_OCR_PAGES_PER_RANGE * PAGE_SECONDS if ocr else 0)
     while pending:
         broken: list[_Job] = []
-        page_ranges = functools.partial(_page_ranges, password=password, cache=SourceCache(cache), workers=workers, limits=limits)
-        work = _Work(parse, read_pages, page_ranges, workers, wait=2 * limits.seconds + 30)
+        page_ranges = functools.partial(
+            _page_ranges, password=password, cache=SourceCache(cache), workers=workers, limits=limits, ocr=ocr
+        )
+        work = _Work(parse, read_pages, page_ranges, workers, wait, ocr)
         with ProcessPoolExecutor(max_workers=workers, initializer=_limit_memory, initargs=(limits.memory_mb,)) as pool:
             # one file at a time per worker (a 50-page PDF must not hold back a batch of texts),
             # and a few files ahead only: results wait in memory until they are written
@@ -478,7 +524,7 @@ def _parse_all(
         pending, workers = broken, 1
         if len(pending) > 1:  # one worker each: the next pass tells which file it was
             first, rest = pending[0], pending[1:]
-            yield from _parse_all([first], 1, password, cache, dictionary, limits)
+            yield from _parse_all([first], 1, password, cache, dictionary, limits, ocr)
             pending = rest
 
 
@@ -491,10 +537,11 @@ class _Work:
     page_ranges: Callable[[_Job], list[range]]
     workers: int
     wait: float  # seconds to wait for a worker's answer before taking it for stuck
+    ocr: bool = False
 
     def ranges_of(self, pool: ProcessPoolExecutor, job: _Job) -> list[range]:
         """How a worker splits a PDF into ranges of pages; none for other files."""
-        if not _may_share(job, self.workers):  # no worker's time spent on the others
+        if not _may_share(job, self.workers, self.ocr):  # no worker's time spent on the others
             return []
         try:
             return list(pool.submit(self.page_ranges, job).result(timeout=self.wait))
@@ -586,6 +633,9 @@ def _add_document(writer: Any, doc: Document, analysed: PassageFields, root: Pat
         source=doc.source,
         content_hash=doc.content_hash,
         root=str(root.resolve()),
+        ocr_pages=doc.ocr_pages,
+        unread_pages=doc.unread_pages,
+        read_with_ocr=doc.read_with_ocr,
     )
     writer.add_document(kind="doc", doc_id=doc.doc_id, meta=info.__dict__.copy())
 
@@ -594,14 +644,28 @@ def _stored_dictionary(index_dir: Path) -> tuple[str, ...]:
     return read_dictionary(index_dir / DICTIONARY_FILE)
 
 
-def _create(target: Path, dictionary: tuple[str, ...]) -> Any:
+def _create(target: Path, dictionary: tuple[str, ...], ocr: bool = False) -> Any:
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     ix = whoosh_index.create_in(str(target), make_schema(dictionary))
     (target / DICTIONARY_FILE).write_text("\n".join(dictionary) + "\n", encoding="utf-8")
-    meta = {"format": FORMAT_VERSION, "dictionary": dictionary_digest(dictionary)}
-    (target / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    _write_meta(target, {"format": FORMAT_VERSION, "dictionary": dictionary_digest(dictionary), "ocr": ocr})
     return ix
+
+
+def _meta(index_dir: Path) -> dict[str, Any]:
+    """The index's settings file (open_whoosh has checked it is readable)."""
+    try:
+        meta = json.loads((index_dir / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _write_meta(index_dir: Path, meta: dict[str, Any]) -> None:
+    partial = index_dir / f".{META_FILE}.{os.getpid()}"
+    partial.write_text(json.dumps(meta), encoding="utf-8")
+    os.replace(partial, index_dir / META_FILE)  # never half a settings file
 
 
 def _publish(built: Path, index_dir: Path) -> None:

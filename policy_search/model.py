@@ -54,6 +54,8 @@ class Source:
     #: pages that gave no usable text (scans, unreadable fonts)
     unusable_pages: int = 0
     blocks: tuple[Block, ...] = ()
+    #: pages whose text was read by OCR from their images
+    ocr_pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,11 @@ class Document:
     passages: tuple[Passage, ...] = field(repr=False)
     #: what the reader could not use, for the ingest report (pages without text, say)
     warnings: tuple[str, ...] = ()
+    #: pages whose text was read by OCR, cited as such
+    ocr_pages: tuple[int, ...] = ()
+    #: pages left out: images without OCR, unreadable fonts (read again when OCR is asked for)
+    unread_pages: int = 0
+    read_with_ocr: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,9 @@ class DocumentInfo:
     source: str
     content_hash: str = ""
     root: str = ""
+    ocr_pages: tuple[int, ...] = ()
+    unread_pages: int = 0
+    read_with_ocr: bool = False
 
 
 def format_citation(
@@ -139,9 +149,10 @@ def format_citation(
     passage: int,
     last_page: int | None = None,
     last_label: str = "",
+    ocr: bool = False,
 ) -> str:
     """One line a person can paste: title, section, page (``pp. 3-4`` when the passage runs on
-    to later pages), passage."""
+    to later pages; ``p. 3 (OCR)`` when its text was read from the page's image), passage."""
     parts = [title or "(untitled)"]
     if title and (section == title or section.startswith(title + " > ")):
         section = section[len(title) :].removeprefix(" > ")  # the title is a heading too: say it once
@@ -153,6 +164,8 @@ def format_citation(
     elif page is not None:
         printed = f" (printed {page_label})" if page_label and page_label != str(page) else ""
         parts.append(f"p. {page}{printed}")
+    if ocr and page is not None:
+        parts[-1] += " (OCR)"
     parts.append(f"passage {passage}")
     return ", ".join(parts)
 
@@ -177,13 +190,15 @@ class Hit:
     #: where the passage starts and ends, (page, printed label) each, when it runs across pages;
     #: ``page`` is then the page of the first matched word
     page_range: tuple[tuple[int | None, str], tuple[int | None, str]] | None = None
+    #: the passage's text (on a page it cites) was read by OCR: it may hold misread characters
+    ocr: bool = False
 
     @property
     def citation(self) -> str:
         if self.page_range is None:
-            return format_citation(self.title, self.section, self.page, self.page_label, self.passage)
+            return format_citation(self.title, self.section, self.page, self.page_label, self.passage, ocr=self.ocr)
         (first, first_label), (last, last_label) = self.page_range
-        return format_citation(self.title, self.section, first, first_label, self.passage, last, last_label)
+        return format_citation(self.title, self.section, first, first_label, self.passage, last, last_label, self.ocr)
 
     def to_dict(self) -> dict[str, object]:
         """The contract's fields, in the contract's order."""

@@ -70,7 +70,7 @@ def test_irs_instructions_three_columns(i1040nr: Document) -> None:
 def test_federal_register_three_columns_printed_page_numbers(federal_register: Document) -> None:
     assert (federal_register.date, federal_register.pages) == ("2020-08-06", 15)
     # pages 7-13 print their tables as images; page 8 has nothing else but the running header
-    assert federal_register.warnings == ("page 8 of 15: no text layer (images only), not indexed",)
+    assert federal_register.warnings == ("page 8 of 15: no text layer (images only), not indexed (ingest with --ocr to read them)",)
     # a sentence that leaves the first column at "and" and goes on at the top of the second,
     # with four footnotes set between them at the foot of the first column
     effects = passage_with(federal_register, "These effects include stall warning activation")
@@ -247,11 +247,11 @@ def test_hard_pdfs_are_reported_and_the_rest_indexed(hard_pdfs: Path, tmp_path: 
         "locked.pdf": "encrypted PDF: it needs a password (give it with --password)",
         "truncated.pdf": errors["truncated.pdf"],
         "not-a-pdf.pdf": "corrupt or truncated PDF (PdfminerException: No /Root object! - Is this really a PDF?)",
-        "scanned.pdf": "no text layer: 3 page(s) of scanned images (run OCR on it first)",
-        "garbled.pdf": "no readable text: the fonts of all 1 page(s) yield (cid:NN) or unknown glyphs",
+        "scanned.pdf": "no text layer: 3 page(s) of scanned images (ingest with --ocr to read them)",
+        "garbled.pdf": "no readable text: the fonts of all 1 page(s) yield (cid:NN) or unknown glyphs (ingest with --ocr to read their images)",
     }
     assert errors["truncated.pdf"].startswith("corrupt or truncated PDF (")
-    assert f"Warning: {hard_pdfs / 'half-garbled.pdf'}: page 2 of 2: the fonts yield (cid:NN) or unknown glyphs, not indexed" in result.stderr
+    assert f"Warning: {hard_pdfs / 'half-garbled.pdf'}: page 2 of 2: the fonts yield (cid:NN) or unknown glyphs, not indexed (ingest with --ocr to read their images)" in result.stderr
     assert result.stdout.startswith("4 new, 0 changed, 0 unchanged, 0 removed, 5 failed;")
     index = api.open_index(index_dir)
     assert {d.doc_id for d in index.documents()} == {"vente", "two-columns", "owner-only", "half-garbled"}

@@ -10,9 +10,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model import Source
+
+if TYPE_CHECKING:
+    from .ocr import OcrSettings
 
 #: what a PDF reads as changed (cached readings of older versions are read again)
 PDF_READER_VERSION = 6
@@ -42,6 +45,13 @@ CACHED = {
     ".pdf": f"pdf-{PDF_READER_VERSION}",
     **{suffix: f"office-{OFFICE_READER_VERSION}" for suffix in (".doc", ".wps", ".rtf")},
 }
+
+
+def ocr_cache_name(reader: str) -> str:
+    """The cache name of what a PDF reads as with OCR (the engines installed are part of it)."""
+    from .ocr import OCR_VERSION, OcrSettings
+
+    return f"{reader}-ocr-{OCR_VERSION}-{OcrSettings().engines()}"
 
 
 class UnreadableFile(Exception):
@@ -76,33 +86,36 @@ def real_suffix(path: Path, data: bytes) -> str:
     return sniff(data, suffix)
 
 
-def read_source(path: Path, data: bytes, password: str = "", pdf_pages: Mapping[int, Any] | None = None) -> Source:
+def read_source(
+    path: Path, data: bytes, password: str = "", pdf_pages: Mapping[int, Any] | None = None, ocr: OcrSettings | None = None
+) -> Source:
     """Read one file's bytes into a Source, or raise UnreadableFile.
 
     ``password`` opens encrypted PDFs whose user password is not empty; ``pdf_pages`` are a
-    PDF's pages read beforehand (``pdf.read_pages``).
+    PDF's pages read beforehand (``pdf.read_pages``); with ``ocr``, a PDF's pages without a
+    usable text layer are read by OCR.
     """
     suffix = real_suffix(path, data)
     reader = reader_for(suffix)
     if reader is None:
         raise UnreadableFile(f"{path}: unsupported file type {path.suffix!r}")
     try:
-        if pdf_pages and suffix == ".pdf":
+        if (pdf_pages or ocr) and suffix == ".pdf":
             from .pdf import read_pdf
 
-            return read_pdf(data, password, pdf_pages)
+            return read_pdf(data, password, pdf_pages, ocr)
         return reader(data, password)
     except ValueError as exc:
         raise UnreadableFile(f"{path}: {exc}") from exc
 
 
-def read_pdf_pages(path: Path, data: bytes, password: str, numbers: range) -> dict[int, Any]:
+def read_pdf_pages(path: Path, data: bytes, password: str, numbers: range, ocr: OcrSettings | None = None) -> dict[int, Any]:
     """Some pages of a PDF, read for ``read_source`` to finish (``pdf.read_pages``), or
     UnreadableFile."""
     from .pdf import read_pages
 
     try:
-        return read_pages(data, password, numbers)
+        return read_pages(data, password, numbers, ocr)
     except ValueError as exc:
         raise UnreadableFile(f"{path}: {exc}") from exc
 

@@ -28,6 +28,7 @@ from ..model import Page, Source
 from . import PdfError, PdfPasswordError
 from .fields import clean_title
 from .layout import row_text
+from .ocr import LOW_CONFIDENCE, OcrPage, OcrSettings, PdfPages
 from .text import PAGE_MARKER_ZH, PRINTED_NUMBER
 
 #: the narrowest gap between two words, as a share of the type size (poppler's pdftotext uses 0.1)
@@ -84,28 +85,33 @@ class PageText:
     garbled: bool
     lines: tuple[_Line, ...] = ()
     rotated: tuple[dict[str, Any], ...] = ()  # turned words, boxed as read with the page turned
+    ocr: OcrPage | None = None  # what OCR read, on a page without a usable text layer
 
 
-def read_pdf(data: bytes, password: str = "", pages_read: Mapping[int, PageText] | None = None) -> Source:
+def read_pdf(
+    data: bytes, password: str = "", pages_read: Mapping[int, PageText] | None = None, ocr: OcrSettings | None = None
+) -> Source:
     """The pages of a PDF as lines in reading order, with page labels and problems noted.
 
     ``pages_read`` holds pages that ``read_pages`` read already (in other processes), by
     number: the rest are read here. Their lines are put in order here, with the whole
-    document's body type size.
+    document's body type size. With ``ocr``, pages without a usable text layer (scans, images,
+    fonts that give no text) are read by OCR, and their lines take the same road.
 
     Raises PdfError for a PDF that cannot be opened or has no usable text at all; pages that
     cannot be used in an otherwise readable PDF are listed in ``Source.warnings``.
     """
     pages_read = pages_read or {}
-    with _opened(data, password) as pdf:
+    with _opened(data, password) as pdf, _ocr_of(data, password, ocr) as by_ocr:
         try:
             pages = []
             for number, page in enumerate(pdf.pages, start=1):
                 if number in pages_read:
                     pages.append(pages_read[number])
                     continue
-                pages.append(_page_text(page, number))
+                pages.append(_page_text(page, number, by_ocr))
                 page.close()  # pdfplumber keeps every page's layout objects until told: 700 MB for 98 pages
+            pages = _ocr_sized_as_text(pages)
             # the body type size is the document's: pages of long footnotes would mislead
             body_size = _body_size((w["size"], len(w["text"])) for page in pages for w in page.words)
             pages = [
@@ -140,17 +146,19 @@ def page_count(data: bytes, password: str = "") -> int:
             raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
 
 
-def read_pages(data: bytes, password: str, numbers: range) -> dict[int, PageText]:
+def read_pages(data: bytes, password: str, numbers: range, ocr: OcrSettings | None = None) -> dict[int, PageText]:
     """Pages of a PDF read as read_pdf reads each one, by number (from 1), for read_pdf to
     finish: the slow part of a long PDF, shared between processes. Raises PdfError."""
-    with _opened(data, password) as pdf:
+    with _opened(data, password) as pdf, _ocr_of(data, password, ocr) as by_ocr:
         try:
             read = {}
             for number in numbers:
                 page = pdf.pages[number - 1]
-                read[number] = _page_text(page, number)
+                read[number] = _page_text(page, number, by_ocr)
                 page.close()
             return read
+        except PdfError:
+            raise
         except Exception as exc:
             raise PdfError(f"corrupt or truncated PDF ({_reason(exc)})") from exc
 
@@ -174,6 +182,19 @@ def _opened(data: bytes, password: str) -> Iterator[Any]:
         yield pdf
 
 
+@contextmanager
+def _ocr_of(data: bytes, password: str, settings: OcrSettings | None) -> Iterator[PdfPages | None]:
+    """The PDF's pages for OCR to read, when asked for; PdfError when no engine can run."""
+    if settings is None:
+        yield None
+        return
+    pages = PdfPages(data, password, settings)
+    try:
+        yield pages
+    finally:
+        pages.close()
+
+
 def _reason(exc: Exception) -> str:
     message = str(exc).strip() or "no detail"
     return f"{type(exc).__name__}: {message[:160]}"
@@ -183,12 +204,21 @@ def _assemble(pages: list[PageText], printed: list[str] | None, metadata_title: 
     running, labels, running_title = _running_lines([p for p in pages if not p.garbled])
     marks = _heading_marks([line for page in pages for line in page.lines])
     result: list[Page] = []
-    scanned, garbled = [], []
+    scanned, garbled, read_by_ocr = [], [], []
+    unsure: list[tuple[int, float]] = []
+    not_read: dict[str, list[int]] = {}  # by OCR, by why
     for page in pages:
         label = printed[page.number - 1] if printed else labels.get(page.number, "")
         kept = [] if page.garbled else [line for i, line in enumerate(page.lines) if (page.number, i) not in running]
         if page.garbled:
             garbled.append(page.number)
+        elif page.ocr is not None:
+            if not kept:
+                not_read.setdefault(page.ocr.problem or "OCR found only a page number or header", []).append(page.number)
+            else:
+                read_by_ocr.append(page.number)
+                if page.ocr.confidence < LOW_CONFIDENCE:
+                    unsure.append((page.number, page.ocr.confidence))
         elif page.images and sum(len(line.text) for line in kept) < _MIN_PAGE_CHARS:
             # an image and at most a running header or a figure's id: a scan or a plate
             scanned.append(page.number)
@@ -196,16 +226,28 @@ def _assemble(pages: list[PageText], printed: list[str] | None, metadata_title: 
         result.append(Page(page.number, _as_text(kept, marks), label))
     with_text = [p for p in result if p.lines]
     if not with_text:
+        if not_read and not scanned and not garbled:
+            raise PdfError(f"no text found by OCR in {len(pages)} page(s) ({'; '.join(not_read)})")
         if garbled and not scanned:
-            raise PdfError(f"no readable text: the fonts of all {len(pages)} page(s) yield (cid:NN) or unknown glyphs")
+            raise PdfError(
+                f"no readable text: the fonts of all {len(pages)} page(s) yield (cid:NN) or unknown glyphs "
+                "(ingest with --ocr to read their images)"
+            )
         if scanned:
-            raise PdfError(f"no text layer: {len(pages)} page(s) of scanned images (run OCR on it first)")
+            raise PdfError(f"no text layer: {len(pages)} page(s) of scanned images (ingest with --ocr to read them)")
         raise PdfError(f"no text found in {len(pages)} page(s)")
     warnings = []
     if scanned:
-        warnings.append(f"{_page_list(scanned)} of {len(pages)}: no text layer (images only), not indexed")
+        warnings.append(f"{_page_list(scanned)} of {len(pages)}: no text layer (images only), not indexed (ingest with --ocr to read them)")
     if garbled:
-        warnings.append(f"{_page_list(garbled)} of {len(pages)}: the fonts yield (cid:NN) or unknown glyphs, not indexed")
+        warnings.append(
+            f"{_page_list(garbled)} of {len(pages)}: the fonts yield (cid:NN) or unknown glyphs, not indexed "
+            "(ingest with --ocr to read their images)"
+        )
+    for problem, numbers in not_read.items():
+        warnings.append(f"{_page_list(numbers)} of {len(pages)}: {problem}, not indexed")
+    for number, confidence in unsure:
+        warnings.append(f"page {number}: OCR confidence {confidence:.2f} (under {LOW_CONFIDENCE:.2f}): its text may be misread")
     return Source(
         pages=tuple(result),
         title=metadata_title or _display_title(with_text[0]),
@@ -213,6 +255,7 @@ def _assemble(pages: list[PageText], printed: list[str] | None, metadata_title: 
         encoding="pdf",
         warnings=tuple(warnings),
         unusable_pages=len(pages) - len(with_text),
+        ocr_pages=tuple(read_by_ocr),
     )
 
 
@@ -237,7 +280,7 @@ def _page_list(numbers: Sequence[int]) -> str:
 # --- one page -----------------------------------------------------------------------------------
 
 
-def _page_text(page: Any, number: int) -> PageText:
+def _page_text(page: Any, number: int, by_ocr: PdfPages | None = None) -> PageText:
     # Characters printed twice in one place (fake bold) count once; pdfplumber's own
     # dedupe_chars does this too but takes seconds a page.
     seen: set[tuple[str, int, int]] = set()
@@ -268,6 +311,8 @@ def _page_text(page: Any, number: int) -> PageText:
     images = len(page.images)
     garbled_chars = sum(1 for c in chars if _GARBLED.search(c["text"]))
     if chars and garbled_chars / len(chars) > _GARBLED_SHARE:
+        if by_ocr is not None:
+            return _read_by_ocr(number, by_ocr.read(number), images)
         return PageText(number, (), (), len(chars), images, garbled=True)
     tables = _tables(upright) if chars else []
     spaced = sum(1 for c in upright.chars if c["text"] == " ") >= _SPACED_SHARE * len(chars)
@@ -285,10 +330,109 @@ def _page_text(page: Any, number: int) -> PageText:
         rotated += [_turned(w, direction, page.width, page.height) for w in _words(turned, direction)]
     found = len(chars) + sum(len(w["text"]) for w in rotated)
     if not found or (found < _MIN_PAGE_CHARS and images):
+        if images and by_ocr is not None:
+            return _read_by_ocr(number, by_ocr.read(number), images)
         return PageText(number, (), (), 0, images, garbled=False)  # a scan with a few stray characters is one
     return PageText(
         number, tuple(words), tuple(lines for _, lines in tables), found, images, garbled=False, rotated=tuple(rotated)
     )
+
+
+def _ocr_sized_as_text(pages: list[PageText]) -> list[PageText]:
+    """Pages read by OCR with their sizes scaled so that their common line is the text layer's
+    body type (a PDF of text pages and scanned ones: a heading is larger than both)."""
+    text_words = [w for page in pages if page.ocr is None for w in page.words]
+    if not text_words or all(page.ocr is None for page in pages):
+        return pages
+    factor = _body_size((w["size"], len(w["text"])) for w in text_words) / OCR_BODY_SIZE
+    return [
+        replace(page, words=tuple({**w, "size": round(w["size"] * factor, 1)} for w in page.words)) if page.ocr else page
+        for page in pages
+    ]
+
+
+def _read_by_ocr(number: int, read: OcrPage, images: int) -> PageText:
+    """A page as OCR read it: its lines are words to the layout rules, as a text layer's are."""
+    words = tuple(_ocr_words(read))
+    return PageText(number, words, (), sum(len(w["text"]) for w in words), images, garbled=False, ocr=read)
+
+
+#: the type size of the common line of a page read by OCR: a box's height is no measure of its
+#: type's (the margin the detector adds varies with the line's length), so sizes are relative to
+#: the common line's, which read_pdf sets to the text layer's body size in a PDF that has one
+OCR_BODY_SIZE = 10.0
+_OCR_SAME_TYPE = (0.8, 1.3)  # sizes within this share of the common line's are its type
+_OCR_SHORT_LINE = 6  # characters (spaces aside): a shorter line is only larger from 1.45 times
+_OCR_SHORT_LARGER = 1.45
+#: a folio between dashes as OCR reads it: a dash is often read as 一 (one) or ~, and the two
+#: dashes of "— 3 —" as one character with the number ("-3一")
+_OCR_FOLIO = re.compile(r"^[\s\-–—一~_·.]*(\d{1,5})[\s\-–—一~_·.]*$")
+
+
+def _ocr_words(read: OcrPage) -> list[dict[str, Any]]:
+    """OCR's lines as pdfplumber's words, each with a type size found from its box.
+
+    A box is taller than its type by a margin that grows as the line gets shorter (the
+    detector's), and wider than its characters where the text has spaces OCR did not keep, so
+    a line is measured against the page's common line both ways: by its height, and for Han
+    characters (as wide as they are tall) by its width per character; it is larger only when
+    both say so (the smaller is taken), and a short line (a label, a number) only when clearly
+    so, since both measures err most on a short line. Sizes vary from line to line where a text layer's do not, so a line about the
+    size of the common one takes its size (OCR_BODY_SIZE): else every line would be a size of
+    its own, and the larger ones headings.
+    """
+    if not read.lines:
+        return []
+    long_lines = [line for line in read.lines if len(line.text) >= 6] or list(read.lines)
+    usual_height = statistics.median(line.bottom - line.top for line in long_lines)
+    usual_size = statistics.median([line.size for line in long_lines if line.size] or [0.0])
+    usual_width = statistics.median([w for w in map(_han_width, long_lines) if w] or [0.0])
+    body = OCR_BODY_SIZE
+    low, high = _OCR_SAME_TYPE
+    words = []
+    for line in read.lines:
+        relative = (line.bottom - line.top) / usual_height
+        if line.size and usual_size:  # the engine's own measure (Tesseract's), before the box's
+            relative = line.size / usual_size
+        han_width = _han_width(line)
+        if han_width and usual_width:
+            relative = min(relative, han_width / usual_width)
+        folio = _OCR_FOLIO.match(line.text)
+        text = f"— {folio.group(1)} —" if folio and folio.group(0) != folio.group(1) else line.text
+        larger = high if len(line.text.replace(" ", "")) >= _OCR_SHORT_LINE else _OCR_SHORT_LARGER
+        words.append(
+            {
+                "text": text,
+                "x0": line.x0,
+                "x1": line.x1,
+                "top": line.top,
+                "bottom": line.bottom,
+                "size": body if low <= relative <= larger else round(body * relative, 1),
+                "fontname": "OCR",
+                "upright": True,
+            }
+        )
+    return _one_size_each(words)
+
+
+def _one_size_each(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sizes measured apart by less than OCR's error made one (the larger's): the two lines of
+    a title ("Constitution of the Republic of China" / "(Taiwan)") are one size, one heading."""
+    sizes = sorted({w["size"] for w in words}, reverse=True)
+    same: dict[float, float] = {}
+    for size in sizes:
+        larger = next((s for s in same.values() if size >= s / _OCR_SAME_TYPE[1]), None)
+        same[size] = larger if larger is not None else size
+    return [{**w, "size": same[w["size"]]} for w in words]
+
+
+def _han_width(line: Any) -> float:
+    """A line's width per character when most of it is Han (or other full-width) characters."""
+    text = line.text.replace(" ", "")
+    wide = sum(1 for char in text if unicodedata.east_asian_width(char) in "WF")
+    if not text or wide < 0.6 * len(text):
+        return 0.0
+    return (line.x1 - line.x0) / (wide + 0.55 * (len(text) - wide))
 
 
 def _letter_spaced(chars: list[dict[str, Any]]) -> bool:
