@@ -7,7 +7,7 @@ import pickle
 import struct
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from .errors import IndexDamaged, IndexMissing, PolicySearchError, QueryError
 from .model import LANGUAGES, DocumentInfo, Hit, page_at
 from .query import build_filter, build_restriction, parse_query
 from .ranking import Docs, Ranker, Unsupported
-from .snippets import matched_spans, snippet_of
+from .snippets import matched_spans, phrase_start, snippet_of
 from .store import DICTIONARY_FILE, document_records, open_whoosh
 
 DEFAULT_INDEX = Path("indexes/default")
@@ -220,7 +220,8 @@ class Index:
             total = exact = len(results)
             found = [(r.score, r.fields(), _terms_of(r)) for r in results[offset : offset + limit]]
         runs = parsed.runs if snippets else None
-        hits = [self._hit(state, rank, *hit, runs) for rank, hit in enumerate(found, start=offset + 1)]
+        phrases = _phrases(parsed.query)
+        hits = [self._hit(state, rank, *hit, runs, phrases) for rank, hit in enumerate(found, start=offset + 1)]
         return Results(query, total, tuple(hits), exact)
 
     def documents(self) -> list[DocumentInfo]:
@@ -260,6 +261,7 @@ class Index:
         fields: dict[str, Any],
         terms: set[tuple[str, str]],
         runs: tuple[str, ...] | None = (),
+        phrases: Mapping[str, tuple[tuple[str, ...], ...]] | None = None,
     ) -> Hit:
         """A hit from a passage's stored fields; its snippet marks ``terms`` and ``runs`` (None: no
         snippet)."""
@@ -276,8 +278,9 @@ class Index:
         if breaks:
             last = breaks[-1]
             page_range = ((page, label), (last[1], last[2]))
-            if spans:  # cite the page on which the first matched word stands
-                page, label = page_at(page, label, breaks, spans[0][0])
+            if spans:  # cite the page on which the first matched word stands, or a phrase's first
+                start = phrase_start(text, lang, (phrases or {}).get(f"body_{lang}", ()), state.dictionary)
+                page, label = page_at(page, label, breaks, spans[0][0] if start is None else start)
         return Hit(
             rank=rank,
             score=float(score),
@@ -304,6 +307,20 @@ def _filter_set(state: _State, filter_query: Any, build: Any) -> Any:
             state.filter_sets.pop(next(iter(state.filter_sets)))
         state.filter_sets[key] = build()  # never changed once built
     return state.filter_sets[key]
+
+
+def _phrases(query: Any) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The phrases of a query (quoted, or the bonus of unquoted words standing together), by
+    field: a passage that runs across pages is cited where its phrase stands, not where its
+    first matched word does ("consentement en" on page 2 of a passage whose page 1 has
+    "consentement" alone)."""
+    from whoosh import query as wq
+
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for leaf in query.leaves() if hasattr(query, "leaves") else ():
+        if isinstance(leaf, wq.Phrase):
+            found.setdefault(leaf.fieldname, []).append(tuple(leaf.words))
+    return {field: tuple(words) for field, words in found.items()}
 
 
 def _cites_ocr_page(fields: dict[str, Any], page: int | None, ocr_pages: tuple[int, ...]) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from whoosh.support.charset import accent_map
 
@@ -40,6 +40,26 @@ def matched_spans(
         else:
             merged.append((start, end))
     return merged
+
+
+def phrase_start(text: str, lang: str, phrases: Sequence[tuple[str, ...]], dictionary: tuple[str, ...] = ()) -> int | None:
+    """Where the first occurrence of any of ``phrases`` (a field's analysed words, in order)
+    begins in an English or French ``text``; None if none occurs."""
+    if not phrases or lang not in ("en", "fr"):
+        return None
+    tokens = [
+        (term, chunk.start() + start)
+        for chunk in _CHUNK.finditer(text)
+        for term, _, start, _ in _chunk_tokens(chunk.group(0), lang, dictionary)
+    ]
+    terms = [term for term, _ in tokens]
+    starts = []
+    for words in phrases:
+        n = len(words)
+        first = next((i for i in range(len(terms) - n + 1) if tuple(terms[i : i + n]) == words), None)
+        if first is not None:
+            starts.append(tokens[first][1])
+    return min(starts, default=None)
 
 
 def _latin_spans(text: str, lang: str, terms: set[str], dictionary: tuple[str, ...]) -> list[tuple[int, int]]:

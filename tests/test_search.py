@@ -167,3 +167,13 @@ def test_hit_cites_the_page_of_its_first_matched_word(index) -> None:  # type: i
     # show --page 2 includes the passage that runs on to page 2
     assert 31 in [h.passage for h in index.passages(doc, page=2)]
     assert 31 in [h.passage for h in index.passages(doc, page=1)]
+
+
+def test_a_phrase_is_cited_on_the_page_where_it_stands(index) -> None:  # type: ignore[no-untyped-def]
+    # passage 97 of the 1040-NR instructions runs from page 3 on to page 4; "treaty" stands alone
+    # on page 3 and "treaty claim" on page 4: the phrase's page is cited, not its first word's
+    # (found by scripts/audit.py ocr: spans of page 2 cited on page 1)
+    hit = next(h for h in index.search('"treaty claim"', doc="pdf/i1040nr", limit=50).hits if h.passage == 97)
+    assert "treaty" in hit.text[: hit.text.index("treaty claim")]
+    assert (hit.page, hit.page_label) == (4, "4")
+    assert "pp. 3-4" in hit.citation
