@@ -160,7 +160,9 @@ class PdfPages:
             lines = tuple(
                 OcrLine(str(t), float(a), float(b), float(c), float(d), float(e), float(f)) for t, a, b, c, d, e, f in entry["lines"]
             )
-            return OcrPage(lines, float(entry["confidence"]), int(entry["turned"]), str(entry["engine"]), str(entry["problem"]))
+            return OcrPage(
+                lines, float(entry["confidence"]), int(entry["turned"]), str(entry["engine"]), str(entry["problem"]), float(entry["skew"])
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None  # not read yet, or damaged: read again
 

@@ -111,19 +111,15 @@ def read_pdf(
                     continue
                 pages.append(_page_text(page, number, by_ocr))
                 page.close()  # pdfplumber keeps every page's layout objects until told: 700 MB for 98 pages
-            pages = _ocr_sized_as_text(pages)
-            # the body type size is the document's: pages of long footnotes would mislead
-            body_size = _body_size((w["size"], len(w["text"])) for page in pages for w in page.words)
-            pages = [
-                replace(
-                    p,
-                    lines=(
-                        *_reading_order(list(p.words), p.tables, body_size),
-                        *(replace(line, turned=True) for line in _reading_order(list(p.rotated), (), body_size)),
-                    ),
-                )
-                for p in pages
-            ]
+            pages, body_size = _in_reading_order(pages)
+            if by_ocr is not None:
+                # a page whose only text is a running header (a table printed as an image under
+                # it) is known for a scan only once the running lines are: read it now
+                running = _running_lines([p for p in pages if not p.garbled])[0]
+                images = [p.number for p in pages if _is_scan(p, [line for i, line in enumerate(p.lines) if (p.number, i) not in running])]
+                if images:
+                    pages = [_read_by_ocr(p.number, by_ocr.read(p.number), p.images) if p.number in images else p for p in pages]
+                    pages, body_size = _in_reading_order(pages)
             printed = _pdf_page_labels(pdf.doc, len(pages))
             metadata_title = str(pdf.metadata.get("Title") or "")
             metadata_date = _pdf_date(pdf.metadata.get("CreationDate"))
@@ -219,8 +215,7 @@ def _assemble(pages: list[PageText], printed: list[str] | None, metadata_title: 
                 read_by_ocr.append(page.number)
                 if page.ocr.confidence < LOW_CONFIDENCE:
                     unsure.append((page.number, page.ocr.confidence))
-        elif page.images and sum(len(line.text) for line in kept) < _MIN_PAGE_CHARS:
-            # an image and at most a running header or a figure's id: a scan or a plate
+        elif _is_scan(page, kept):  # an image and at most a running header or a figure's id
             scanned.append(page.number)
             kept = []
         result.append(Page(page.number, _as_text(kept, marks), label))
@@ -336,6 +331,29 @@ def _page_text(page: Any, number: int, by_ocr: PdfPages | None = None) -> PageTe
     return PageText(
         number, tuple(words), tuple(lines for _, lines in tables), found, images, garbled=False, rotated=tuple(rotated)
     )
+
+
+def _in_reading_order(pages: list[PageText]) -> tuple[list[PageText], float]:
+    """The pages with their lines in reading order, and the document's body type size (the
+    whole document's: pages of long footnotes would mislead)."""
+    pages = _ocr_sized_as_text(pages)
+    body_size = _body_size((w["size"], len(w["text"])) for page in pages for w in page.words)
+    ordered = [
+        replace(
+            p,
+            lines=(
+                *_reading_order(list(p.words), p.tables, body_size),
+                *(replace(line, turned=True) for line in _reading_order(list(p.rotated), (), body_size)),
+            ),
+        )
+        for p in pages
+    ]
+    return ordered, body_size
+
+
+def _is_scan(page: PageText, kept: Sequence[_Line]) -> bool:
+    """A page of images whose text, running lines aside, is at most a figure's id: a scan or a plate."""
+    return page.ocr is None and not page.garbled and bool(page.images) and sum(len(line.text) for line in kept) < _MIN_PAGE_CHARS
 
 
 def _ocr_sized_as_text(pages: list[PageText]) -> list[PageText]:
