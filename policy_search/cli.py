@@ -157,7 +157,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, 
     encrypted or damaged one) is reported with the reason, and the exit status is 1;
     PDF pages left out (images only, unreadable fonts) are reported as warnings. With
     --ocr those pages are read by OCR (Chinese, English, French), cited "p. 3 (OCR)", and
-    pages read with low confidence are reported as warnings. A file
+    pages read with low confidence are reported as warnings; images of pages (.png, .jpg,
+    .tif, ...) are read too (without --ocr they are listed as skipped). A file
     that takes longer than --file-timeout or more memory than --file-memory to read is
     reported and skipped, and the ingest goes on.
 

@@ -14,11 +14,20 @@ from .clean import clean_blocks, clean_pages
 from .language import detect_language, document_language
 from .model import Document, Source
 from .passages import build_passages
-from .readers import CACHED, SUFFIXES, PdfPasswordError, UnreadableFile, ocr_cache_name, read_source, real_suffix
+from .readers import (
+    CACHED,
+    IMAGE_SUFFIXES,
+    SUFFIXES,
+    PdfPasswordError,
+    UnreadableFile,
+    ocr_cache_name,
+    read_source,
+    real_suffix,
+)
 from .readers.ocr import NEEDS_OCR, OcrSettings
 from .structure import structure, structure_blocks
 
-__all__ = ["SUFFIXES", "parse_document", "parse_bytes", "document_from_source", "doc_id_for", "doc_ids_for", "content_hash"]
+__all__ = ["SUFFIXES", "IMAGE_SUFFIXES", "parse_document", "parse_bytes", "document_from_source", "doc_id_for", "doc_ids_for", "content_hash"]
 
 
 def _relative(path: Path, root: Path) -> Path:
@@ -67,7 +76,7 @@ def parse_document(
     digest = content_hash(data)
     suffix = real_suffix(path, data)
     reader = CACHED.get(suffix)
-    by_ocr = OcrSettings(cache.folder if cache else None) if ocr and suffix == ".pdf" else None
+    by_ocr = OcrSettings(cache.folder if cache else None) if ocr and suffix in (".pdf", *IMAGE_SUFFIXES) else None
     if cache is None or reader is None:
         source = read_source(path, data, password, pdf_pages, by_ocr)
         return document_from_source(source, path, root, digest, source_name, doc_id, by_ocr is not None)

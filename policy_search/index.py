@@ -34,7 +34,7 @@ from whoosh.fields import Schema
 from .analysis import dictionary_digest, has_han, prepare_lexicon, read_dictionary
 from .cache import SourceCache
 from .codec import Analysed, PolicyCodec
-from .document import SUFFIXES, content_hash, doc_ids_for, out_of_memory, parse_document
+from .document import IMAGE_SUFFIXES, SUFFIXES, content_hash, doc_ids_for, out_of_memory, parse_document
 from .errors import IndexLocked, IndexUnwritable, PolicySearchError
 from .model import Document, DocumentInfo
 from .posting_pool import PolicyWriter
@@ -262,7 +262,7 @@ def _plan(roots: list[Path], records: dict[str, DocumentInfo], ocr: bool = False
         if root.is_dir():
             files = []
             for path in sorted(p for p in root.rglob("*") if is_listed(p, root)):
-                if path.suffix.lower() in SUFFIXES:
+                if path.suffix.lower() in SUFFIXES or (ocr and path.suffix.lower() in IMAGE_SUFFIXES):
                     files.append(path)
                 else:
                     plan.skipped.append((str(path), _unsupported(path)))
@@ -306,6 +306,8 @@ def is_listed(path: Path, root: Path) -> bool:
 
 
 def _unsupported(path: Path) -> str:
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return "an image: its text is read by OCR (ingest with --ocr)"
     kinds = ", ".join(sorted(SUFFIXES))
     what = f"file type {path.suffix!r}" if path.suffix else "file without an extension"
     return f"not a document ingest reads ({what}; it reads {kinds})"

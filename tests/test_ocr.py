@@ -166,12 +166,36 @@ def test_blank_tiny_and_enormous_images_give_a_warning_or_a_result(tmp_path: Pat
     assert index.search('"Republic of China"', doc="with-blank").hits[0].page == 1
 
 
-def _first_image(pdf: Path) -> bytes:
+def test_images_of_pages_are_read_with_ocr_and_skipped_without(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "notice.png").write_bytes(_first_image(SCANS / "pr-136-p1-p5-image-only.pdf"))
+    frames = [Image.open(io.BytesIO(_first_image(SCANS / "zh-hant-law.pdf", n))) for n in (0, 1)]
+    frames[0].save(folder / "law.tiff", save_all=True, append_images=frames[1:], compression="tiff_lzw")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 a JPEG cut short")
+    (folder / "notes.png").write_text("not an image at all", encoding="utf-8")
+    runner = CliRunner()
+    index_dir = tmp_path / "index"
+    plain = runner.invoke(cli, ["ingest", str(folder), "--index", str(index_dir)])
+    assert f"Skipped: {folder / 'notice.png'}: an image: its text is read by OCR (ingest with --ocr)" in plain.output
+    assert "0 new, 0 changed, 0 unchanged, 0 removed, 0 failed, 4 skipped" in plain.output
+    read = runner.invoke(cli, ["ingest", str(folder), "--index", str(index_dir), "--ocr", "--jobs", "2"])
+    assert "2 new, 0 changed, 0 unchanged, 0 removed, 2 failed" in read.output
+    assert f"Error: {folder / 'broken.jpg'}: a damaged image (Truncated File Read)" in read.output
+    assert f"Error: {folder / 'notes.png'}: not an image that can be read (cannot identify image file " in read.output
+    index = open_index(index_dir)
+    assert index.search("神鹰集团", doc="notice").hits[0].citation.startswith("关于浙江菲达环保科技股份有限公司")
+    # the TIFF's second frame is its page 2, turned upright
+    hit = index.search('"人民有居住及遷徙之自由"', doc="law").hits[0]
+    assert (hit.page, hit.citation.count("(OCR)")) == (2, 1)
+
+
+def _first_image(pdf: Path, number: int = 0) -> bytes:
     import pypdfium2
 
     document = pypdfium2.PdfDocument(pdf)
     buffer = io.BytesIO()
-    document[0].render(scale=150 / 72, grayscale=True).to_pil().save(buffer, "PNG")
+    document[number].render(scale=150 / 72, grayscale=True).to_pil().save(buffer, "PNG")
     return buffer.getvalue()
 
 

@@ -38,12 +38,17 @@ _READERS: dict[str, tuple[str, str, bool]] = {
     ".rtf": ("office", "read_rtf", False),
 }
 SUFFIXES = tuple(_READERS)
+#: images of pages, read by OCR only (ingest --ocr); without it they are listed as skipped
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+#: what an image reads as changed
+IMAGE_READER_VERSION = 1
 #: suffixes whose real format is read from the file's first bytes
 OFFICE_SUFFIXES = (".doc", ".docx", ".odt", ".rtf", ".wps")
 #: formats slow enough to read that what they read as is cached by content hash, by cache name
 CACHED = {
     ".pdf": f"pdf-{PDF_READER_VERSION}",
     **{suffix: f"office-{OFFICE_READER_VERSION}" for suffix in (".doc", ".wps", ".rtf")},
+    **{suffix: f"image-{IMAGE_READER_VERSION}-pdf-{PDF_READER_VERSION}" for suffix in IMAGE_SUFFIXES},
 }
 
 
@@ -96,6 +101,15 @@ def read_source(
     usable text layer are read by OCR.
     """
     suffix = real_suffix(path, data)
+    if suffix in IMAGE_SUFFIXES:
+        if ocr is None:
+            raise UnreadableFile(f"{path}: an image: its text is read by OCR (ingest with --ocr)")
+        from .image import read_image
+
+        try:
+            return read_image(data, ocr)
+        except ValueError as exc:
+            raise UnreadableFile(f"{path}: {exc}") from exc
     reader = reader_for(suffix)
     if reader is None:
         raise UnreadableFile(f"{path}: unsupported file type {path.suffix!r}")

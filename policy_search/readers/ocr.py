@@ -39,7 +39,7 @@ MIN_SIDE = 32  # pixels: a smaller image holds no line of text
 LOW_CONFIDENCE = 0.8
 PAGE_SECONDS = 120.0  # one page's OCR, at most
 #: how the reasons a PDF could not be read without OCR begin, when OCR would read it
-NEEDS_OCR = ("no text layer", "no readable text")
+NEEDS_OCR = ("no text layer", "no readable text", "an image")
 _TURNED_SHARE = 0.6  # of the text's boxes standing upright: the page was scanned on its side
 _CLS_SAMPLE = 12  # lines whose direction is asked to tell an upside-down page
 
