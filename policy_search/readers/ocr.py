@@ -290,8 +290,13 @@ def _rapid_read(image: Any, scale: float) -> OcrPage:
     if _stands_on_end(result.boxes):  # scanned on its side: turn it a quarter and read again
         turned = 90
         result = engine(np.asarray(_turned(image, turned).convert("RGB")), **steps)
-    boxes = [[(float(x), float(y)) for x, y in box] for box in (result.boxes if result.boxes is not None else ())]
-    upside_down = bool(boxes) and _upside_down(engine, _turned(image, turned), boxes)
+    boxes = _boxes(result)
+    if boxes and _upside_down(engine, _turned(image, turned), boxes):
+        # read again the right way up: PP-OCR's direction classifier turns most lines of an
+        # upside-down page, not all (French, read so: 26% of characters wrong, 1.8% turned)
+        turned += 180
+        result = engine(np.asarray(_turned(image, turned).convert("RGB")), **steps)
+        boxes = _boxes(result)
     width, height = _turned(image, turned).size
     skew = _skew(boxes)
     lines = []
@@ -300,15 +305,15 @@ def _rapid_read(image: Any, scale: float) -> OcrPage:
         # of the box (about the page's centre), so that lines keep their height and their rows
         xs, ys = zip(*(_rotated(point, -skew, width / 2, height / 2) for point in box), strict=True)
         x0, top, x1, bottom = min(xs), min(ys), max(xs), max(ys)
-        if upside_down:  # the lines were read each turned round; the page's order is turned too
-            x0, top, x1, bottom = width - x1, height - bottom, width - x0, height - top
         if text.strip():
             lines.append(OcrLine(text.strip(), x0 / scale, top / scale, x1 / scale, bottom / scale, round(float(confidence), 4)))
-    if upside_down:
-        turned, skew = (turned + 180) % 360, skew
     if not lines:
         return OcrPage((), 0.0, turned, "rapidocr", "OCR found no text on the page image (a blank page?)")
     return OcrPage(tuple(lines), _mean_confidence(lines), turned, "rapidocr", skew=skew)
+
+
+def _boxes(result: Any) -> list[list[tuple[float, float]]]:
+    return [[(float(x), float(y)) for x, y in box] for box in (result.boxes if result.boxes is not None else ())]
 
 
 def _skew(boxes: list[list[tuple[float, float]]]) -> float:
