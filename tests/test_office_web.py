@@ -203,7 +203,7 @@ def test_every_file_in_a_mixed_folder_has_an_outcome(tmp_path: Path) -> None:
     assert report.new == 3 and not report.failed
     skipped = dict(report.skipped)
     assert set(skipped) == {str(folder / "scan.png"), str(folder / "notes")}
-    assert "'.png'" in skipped[str(folder / "scan.png")]
+    assert skipped[str(folder / "scan.png")] == "an image: its text is read by OCR (ingest with --ocr)"
     assert "without an extension" in skipped[str(folder / "notes")]
     assert "2 skipped" in report.summary()
 
