@@ -110,6 +110,8 @@ def main() -> None:
         print(f"{scan.name}: {len(pages)} pages, {sum(len(t) for t in texts)} characters")
     if len(sys.argv) > 1:
         _real_scan(Path(sys.argv[1]), (1, 5), OUT / "pr-136-p1-p5-image-only.pdf")
+    # a page in two columns, as a scan: its reading order is the text layer's
+    _real_scan(ROOT / "tests/data/pdf/unst-multi-column-2p.pdf", (1,), OUT / "multi-column-p1-image-only.pdf")
 
 
 def _excerpt(scan: Scan) -> list[str]:

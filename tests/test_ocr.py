@@ -37,7 +37,7 @@ def scans_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The test scans ingested with --ocr (every page read by OCR once: about 40 s)."""
     index_dir = tmp_path_factory.mktemp("ocr") / "index"
     report = ingest([SCANS], index_dir, jobs=2, ocr=True)
-    assert (report.new, report.failed) == (5, ())
+    assert (report.new, report.failed) == (6, ())
     return index_dir
 
 
@@ -90,6 +90,21 @@ def test_pages_scanned_sideways_upside_down_or_skewed_are_read_upright(scans_ind
     assert hit.page == 2 and "Article 150" in hit.section
 
 
+def test_a_page_in_two_columns_is_read_column_by_column(scans_index: Path) -> None:
+    """Page 1 of the DPR paper as a scan: its left column, then its right one, as its text layer
+    reads; the arXiv stamp standing on end in the margin is neither the title nor in the column."""
+    index = open_index(scans_index)
+    doc = "multi-column-p1-image-only"
+    [record] = [d for d in index.documents() if d.doc_id == doc]
+    assert record.title == "Dense Passage Retrieval for Open-Domain Question Answering"
+    # the left column's last line goes on at the top of the right column
+    [hit] = index.search('"a dense retrieval system would be able to better match"', doc=doc).hits
+    assert hit.page == 1 and "p. 1 (OCR)" in hit.citation
+    assert index.search('"Open-domain question answering relies on efficient passage retrieval"', doc=doc).total == 1
+    # the stamp's lines are not glued to the column's lines beside them
+    assert index.search('"the de facto method"', doc=doc).total == 1
+
+
 def test_headings_and_running_headers_follow_the_rules_of_text_pdfs(scans_index: Path) -> None:
     index = open_index(scans_index)
     docs = {d.doc_id: d for d in index.documents()}
@@ -102,6 +117,9 @@ def test_headings_and_running_headers_follow_the_rules_of_text_pdfs(scans_index:
     assert [h.page_label for h in index.passages("zh-hans-report", page=3)][-1] == "3"
     assert all(h.section.startswith("一、2024年工作回顾") for h in report.values())
     assert docs["zh-hans-report"].ocr_pages == (1, 2, 3)
+    # both pages open on an article (Article 143, Article 150): the law's, not a running header
+    sections = {h.section for h in index.passages("fr-code-civil")}
+    assert {"Article 143", "Article 144", "Article 150"} <= {s.split(" > ")[-1] for s in sections}
 
 
 def test_ocr_readings_are_cached_by_page_so_a_rebuild_reads_no_page_again(
@@ -121,7 +139,7 @@ def test_ocr_readings_are_cached_by_page_so_a_rebuild_reads_no_page_again(
     renamed = tmp_path / "renamed"
     shutil.copytree(SCANS, renamed)
     report = ingest([renamed], copy, jobs=2, ocr=True)
-    assert (report.new, report.failed) == (5, ())
+    assert (report.new, report.failed) == (6, ())
     assert open_index(copy).search("神鹰集团").total == open_index(scans_index).search("神鹰集团").total
 
 

@@ -285,7 +285,7 @@ def _rapid_read(image: Any, scale: float) -> OcrPage:
     engine = _rapid()
     turned = 0
     # every step named at every call: RapidOCR keeps a call's choices for the calls after it
-    steps = {"use_det": True, "use_cls": True, "use_rec": True}
+    steps = {"use_det": True, "use_cls": False, "use_rec": True}
     result = engine(np.asarray(image.convert("RGB")), **steps)
     if _stands_on_end(result.boxes):  # scanned on its side: turn it a quarter and read again
         turned = 90

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..headings import RUNS_ON, TWO_SENTENCES, is_figures
+from ..headings import RUNS_ON, TWO_SENTENCES, is_figures, match_line
 from ..model import Page, Source
 from . import PdfError, PdfPasswordError
 from .fields import clean_title
@@ -370,9 +370,40 @@ def _ocr_sized_as_text(pages: list[PageText]) -> list[PageText]:
 
 
 def _read_by_ocr(number: int, read: OcrPage, images: int) -> PageText:
-    """A page as OCR read it: its lines are words to the layout rules, as a text layer's are."""
-    words = tuple(_ocr_words(read))
-    return PageText(number, words, (), sum(len(w["text"]) for w in words), images, garbled=False, ocr=read)
+    """A page as OCR read it: its lines are words to the layout rules, as a text layer's are;
+    a line standing on end on an upright page (an arXiv stamp in the margin, a table's turned
+    heading) is turned text, read after the page's and never its heading or title."""
+    apart = _set_apart(read.lines)
+    upright = replace(read, lines=tuple(line for line in read.lines if line not in apart))
+    words = tuple(_ocr_words(upright))
+    turned = tuple(
+        {"text": line.text, "x0": line.top, "x1": line.bottom, "top": line.x0, "bottom": line.x1,
+         "size": OCR_BODY_SIZE, "fontname": "OCR", "upright": False}
+        for line in apart
+    )
+    chars = sum(len(w["text"]) for w in (*words, *turned))
+    return PageText(number, words, (), chars, images, garbled=False, rotated=turned, ocr=read)
+
+
+def _set_apart(lines: Sequence[Any]) -> list[Any]:
+    """Lines read apart from the page's text: those standing on end, and a character or two
+    standing in the margin beyond every long line (pieces of a stamp turned in the margin, a
+    line number), which would otherwise join the line beside them ("2 facto method")."""
+    long_lines = [line for line in lines if len(line.text) >= 6 and not _on_end(line)]
+    if not long_lines:
+        return [line for line in lines if _on_end(line)]
+    left, right = min(line.x0 for line in long_lines), max(line.x1 for line in long_lines)
+    return [
+        line
+        for line in lines
+        if _on_end(line) or (len(line.text.replace(" ", "")) <= 2 and (line.x1 < left or line.x0 > right))
+    ]
+
+
+def _on_end(line: Any) -> bool:
+    """A line of two characters or more whose box is taller than wide: it reads top to bottom
+    (one character alone is taller than wide either way)."""
+    return len(line.text.replace(" ", "")) >= 2 and line.bottom - line.top > line.x1 - line.x0
 
 
 #: the type size of the common line of a page read by OCR: a box's height is no measure of its
@@ -390,12 +421,17 @@ _OCR_FOLIO = re.compile(r"^[\s\-–—一~_·.]*(\d{1,5})[\s\-–—一~_·.]*$"
 def _ocr_words(read: OcrPage) -> list[dict[str, Any]]:
     """OCR's lines as pdfplumber's words, each with a type size found from its box.
 
-    A box is taller than its type by a margin that grows as the line gets shorter (the
-    detector's), and wider than its characters where the text has spaces OCR did not keep, so
-    a line is measured against the page's common line both ways: by its height, and for Han
-    characters (as wide as they are tall) by its width per character; it is larger only when
-    both say so (the smaller is taken), and a short line (a label, a number) only when clearly
-    so, since both measures err most on a short line. Sizes vary from line to line where a text layer's do not, so a line about the
+    A box is no exact measure of its type: it is taller than the type by a margin that grows as
+    the line gets shorter (the detector's), taller for a Latin line with descenders, and wider
+    than its characters where the text has spaces OCR did not keep. So a line is measured
+    against the page's common line two ways: by its height, and by its width per character; for
+    Han characters (as wide as they are tall) the smaller of the two is taken, for Latin ones
+    their mean (a 14-point title over 10-point text: boxes 1.29 times as tall, characters 1.4
+    times as wide), or the width alone when the box is far taller than that (the detector took a
+    mark in the margin into the line). Tesseract measures each line's type itself, which is
+    taken instead. A short
+    line (a label, a number) is only larger when clearly so, since every measure errs most on a
+    short line. Sizes vary from line to line where a text layer's do not, so a line about the
     size of the common one takes its size (OCR_BODY_SIZE): else every line would be a size of
     its own, and the larger ones headings.
     """
@@ -404,20 +440,29 @@ def _ocr_words(read: OcrPage) -> list[dict[str, Any]]:
     long_lines = [line for line in read.lines if len(line.text) >= 6] or list(read.lines)
     usual_height = statistics.median(line.bottom - line.top for line in long_lines)
     usual_size = statistics.median([line.size for line in long_lines if line.size] or [0.0])
-    usual_width = statistics.median([w for w in map(_han_width, long_lines) if w] or [0.0])
+    usual_han = statistics.median([w for w in map(_han_width, long_lines) if w] or [0.0])
+    usual_latin = statistics.median([w for w in map(_latin_width, long_lines) if w] or [0.0])
     body = OCR_BODY_SIZE
     low, high = _OCR_SAME_TYPE
     words = []
     for line in read.lines:
         relative = (line.bottom - line.top) / usual_height
+        han_width, latin_width = _han_width(line), _latin_width(line)
         if line.size and usual_size:  # the engine's own measure (Tesseract's), before the box's
             relative = line.size / usual_size
-        han_width = _han_width(line)
-        if han_width and usual_width:
-            relative = min(relative, han_width / usual_width)
+        elif han_width and usual_han:
+            relative = min(relative, han_width / usual_han)
+        elif latin_width and usual_latin:
+            wide = latin_width / usual_latin
+            # a box far taller than its characters are wide holds more than its line (a mark in
+            # the margin read with it): its width says the type's size
+            relative = wide if relative > 1.5 * wide else (relative + wide) / 2
         folio = _OCR_FOLIO.match(line.text)
         text = f"— {folio.group(1)} —" if folio and folio.group(0) != folio.group(1) else line.text
-        larger = high if len(line.text.replace(" ", "")) >= _OCR_SHORT_LINE else _OCR_SHORT_LARGER
+        characters = len(line.text.replace(" ", ""))
+        if characters < 2:  # a mark, a stray dot: its box says nothing of a type's size
+            relative = 1.0
+        larger = high if characters >= _OCR_SHORT_LINE else _OCR_SHORT_LARGER
         words.append(
             {
                 "text": text,
@@ -442,6 +487,14 @@ def _one_size_each(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
         larger = next((s for s in same.values() if size >= s / _OCR_SAME_TYPE[1]), None)
         same[size] = larger if larger is not None else size
     return [{**w, "size": same[w["size"]]} for w in words]
+
+
+def _latin_width(line: Any) -> float:
+    """A line's width per character when it is mostly not Han (or other full-width) characters."""
+    text = line.text
+    if not text or _han_width(line) or len(text.replace(" ", "")) < _OCR_SHORT_LINE:
+        return 0.0
+    return (line.x1 - line.x0) / len(text)
 
 
 def _han_width(line: Any) -> float:
@@ -871,6 +924,7 @@ def _running_lines(pages: list[PageText]) -> tuple[set[tuple[int, int]], dict[in
         edges[page.number] = page_edges
         seen.update({_template(_without_page_number(text)) for _, text in page_edges})
     threshold = max(2, int(0.3 * len(text_pages) + 0.5))
+    exact = Counter(text for page_edges in edges.values() for _, text in page_edges)
     numbered: dict[str, list[tuple[int, str]]] = {}
     titles: Counter[str] = Counter()
     for page_number, page_edges in edges.items():
@@ -878,6 +932,8 @@ def _running_lines(pages: list[PageText]) -> tuple[set[tuple[int, int]], dict[in
             template = _template(_without_page_number(text))
             if seen[template] < threshold:
                 continue
+            if _is_article(text) and exact[text] < threshold:
+                continue  # pages that open on an article ("Article 143", "Article 150"): no header
             running.update((page_number, i) for i in row)
             if _DIGITS.search(text):  # odd and even pages apart: "47698 Federal ..." / "... Rules 47699"
                 numbered.setdefault(_template(text), []).append((page_number, text))
@@ -892,6 +948,12 @@ def _running_lines(pages: list[PageText]) -> tuple[set[tuple[int, int]], dict[in
     # over "Instructions for Form 1040NR 7:48 - 6-DEC-2007"
     title = min(titles.items(), key=lambda item: (-item[1], len(item[0])), default=("", 0))
     return running, labels, title[0] if title[1] >= 2 else ""
+
+
+def _is_article(text: str) -> bool:
+    """Whether a line is an article's heading ("Article 143", "第 5 條"), whose number is no page's."""
+    rule = match_line(text.strip())
+    return rule is not None and rule.article
 
 
 def _without_page_number(text: str) -> str:
