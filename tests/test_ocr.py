@@ -66,6 +66,9 @@ def test_a_real_scan_is_searchable_and_cited_at_its_page_as_ocr(scans_index: Pat
     assert first.startswith("1. 关于浙江菲达环保科技股份有限公司 2015年年度报告中有关财务事项的说明, ")
     assert "一、截至2015年末，菲达环保公司为浙江神鹰集团有限公司提供的担保情" in first
     assert "p. 1 (OCR)" in first
+    # a line of Chinese with many figures is the body's size: its paragraph goes on past it
+    [hit] = open_index(scans_index).search("互保期", doc="pr-136-p1-p5-image-only").hits
+    assert "互保期自2013年5" in hit.text and "月16日起至2015年5月15日止" in hit.text
     # page 2 of the copy is page 5 of the letter: its text is cited there
     hit = open_index(scans_index).search("诸暨鼎盛苑小区", doc="pr-136-p1-p5-image-only").hits[0]
     assert hit.page == 2 and hit.citation.endswith("(OCR), passage " + str(hit.passage))
