@@ -4,7 +4,8 @@ Two engines, chosen by what they read best (scripts/audit.py ocr measures them o
 scans of tests/data/scans): RapidOCR (PP-OCR models inside its wheel, run by ONNX Runtime)
 reads every page first, and is the engine for Chinese, Simplified and Traditional, and for
 English; a page that it reads as French is read again by Tesseract's French model, when
-Tesseract is installed, since PP-OCR knows few accents and runs French words together.
+Tesseract is installed, which knows the accents better (on the French test scans: no character
+wrong, against 0.11% for RapidOCR; Tesseract misreads 5-6% of Chinese and English there).
 
 What a page reads as is kept by the PDF's content hash and the page's number, so that no page
 is read twice (not after a rebuild, not in a copy of the file, not after an interrupted ingest).
