@@ -296,7 +296,7 @@ class Index:
             text=text,
             source=record.source,
             page_range=page_range,
-            ocr=bool(record.ocr_pages) and _cites_ocr_page(fields, page, record.ocr_pages),
+            ocr=bool(record.ocr_pages) and _runs_across_ocr_page(fields, record.ocr_pages),
         )
 
 
@@ -323,12 +323,12 @@ def _phrases(query: Any) -> dict[str, tuple[tuple[str, ...], ...]]:
     return {field: tuple(words) for field, words in found.items()}
 
 
-def _cites_ocr_page(fields: dict[str, Any], page: int | None, ocr_pages: tuple[int, ...]) -> bool:
-    """Whether a passage's text on the page cited, or on any page it runs across, was read by OCR."""
+def _runs_across_ocr_page(fields: dict[str, Any], ocr_pages: tuple[int, ...]) -> bool:
+    """Whether a passage stands on a page (or runs across one) whose text was read by OCR."""
     if fields.get("page") is None:
         return False
-    first = int(fields["page"])
-    return page in ocr_pages or any(first <= n <= _last_page(fields) for n in ocr_pages)
+    first, last = int(fields["page"]), _last_page(fields)
+    return any(first <= n <= last for n in ocr_pages)
 
 
 def _last_page(fields: dict[str, Any]) -> int:

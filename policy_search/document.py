@@ -27,7 +27,7 @@ from .readers import (
 from .readers.ocr import NEEDS_OCR, OcrSettings
 from .structure import structure, structure_blocks
 
-__all__ = ["SUFFIXES", "IMAGE_SUFFIXES", "parse_document", "parse_bytes", "document_from_source", "doc_id_for", "doc_ids_for", "content_hash"]
+__all__ = ["SUFFIXES", "IMAGE_SUFFIXES", "cached_reading", "parse_document", "parse_bytes", "document_from_source", "doc_id_for", "doc_ids_for", "content_hash"]
 
 
 def _relative(path: Path, root: Path) -> Path:
@@ -82,10 +82,7 @@ def parse_document(
         return document_from_source(source, path, root, digest, source_name, doc_id, by_ocr is not None)
     damaged = ""
     try:
-        cached = cache.get(reader, digest)
-        if by_ocr is not None and not _needs_no_ocr(cached):
-            reader = ocr_cache_name(reader)
-            cached = cache.get(reader, digest)
+        reader, cached = cached_reading(cache, reader, digest, by_ocr is not None)
     except DamagedEntry as exc:  # a cache is a hint: read the file again, and say so
         cached, damaged = None, f"its cached reading was damaged ({exc}) and was read again"
     if isinstance(cached, str):
@@ -102,6 +99,16 @@ def parse_document(
     if damaged:
         cached = replace(cached, warnings=(*cached.warnings, damaged))  # not kept in the cache
     return document_from_source(cached, path, root, digest, source_name, doc_id, by_ocr is not None)
+
+
+def cached_reading(cache: SourceCache, reader: str, digest: str, ocr: bool) -> tuple[str, Source | str | None]:
+    """The cache name a file's reading is kept under, and the reading when it is kept there:
+    with OCR, the reading without it when OCR would change nothing. Raises DamagedEntry."""
+    cached = cache.get(reader, digest)
+    if ocr and not _needs_no_ocr(cached):
+        reader = ocr_cache_name(reader)
+        cached = cache.get(reader, digest)
+    return reader, cached
 
 
 def _needs_no_ocr(cached: Source | str | None) -> bool:

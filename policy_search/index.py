@@ -34,11 +34,11 @@ from whoosh.fields import Schema
 from .analysis import dictionary_digest, has_han, prepare_lexicon, read_dictionary
 from .cache import SourceCache
 from .codec import Analysed, PolicyCodec
-from .document import IMAGE_SUFFIXES, SUFFIXES, content_hash, doc_ids_for, out_of_memory, parse_document
+from .document import IMAGE_SUFFIXES, SUFFIXES, cached_reading, content_hash, doc_ids_for, out_of_memory, parse_document
 from .errors import IndexLocked, IndexUnwritable, PolicySearchError
 from .model import Document, DocumentInfo
 from .posting_pool import PolicyWriter
-from .readers import CACHED, UnreadableFile, ocr_cache_name, pdf_page_count, read_pdf_pages
+from .readers import CACHED, IMAGE_WITHOUT_OCR, UnreadableFile, pdf_page_count, read_pdf_pages
 from .readers.ocr import PAGE_SECONDS, OcrSettings
 from .store import (
     DICTIONARY_FILE,
@@ -171,13 +171,15 @@ def _ingest_locked(
     """The ingest, once this process holds the index's write lock."""
     recover(index_dir)
     exists = index_exists(index_dir)
+    settings = _meta(index_dir) if exists else {}
     if ocr is None:
-        ocr = exists and bool(_meta(index_dir).get("ocr"))
+        ocr = bool(settings.get("ocr"))
     if ocr:
         from .readers.ocr import missing_engine
 
-        if missing_engine():
-            raise OcrMissing(f"--ocr: {missing_engine()}")
+        missing = missing_engine()
+        if missing:
+            raise OcrMissing(f"--ocr: {missing}")
     if dictionary_path is not None and exists and not rebuild:
         raise UnreadableDictionary(
             f"--dict {dictionary_path}: a new dictionary changes how Chinese is segmented; "
@@ -198,8 +200,8 @@ def _ingest_locked(
         ix = _create(target, dictionary, ocr)
     else:
         ix = open_whoosh(index_dir)
-        if bool(_meta(index_dir).get("ocr")) != ocr:
-            _write_meta(index_dir, {**_meta(index_dir), "ocr": ocr})
+        if bool(settings.get("ocr")) != ocr:
+            _write_meta(index_dir, {**settings, "ocr": ocr})
     records = {} if fresh else records_in(ix)
     # one folder given as a string is one path, not a path per character ("/" among them)
     roots = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
@@ -307,7 +309,7 @@ def is_listed(path: Path, root: Path) -> bool:
 
 def _unsupported(path: Path) -> str:
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return "an image: its text is read by OCR (ingest with --ocr)"
+        return IMAGE_WITHOUT_OCR
     kinds = ", ".join(sorted(SUFFIXES))
     what = f"file type {path.suffix!r}" if path.suffix else "file without an extension"
     return f"not a document ingest reads ({what}; it reads {kinds})"
@@ -411,8 +413,7 @@ def _page_ranges(
     try:
         with _time_limit(limits.seconds):
             data = job.path.read_bytes()
-            digest = content_hash(data)
-            if cache.has(CACHED[".pdf"], digest) and (not ocr or cache.has(ocr_cache_name(CACHED[".pdf"]), digest)):
+            if cached_reading(cache, CACHED[".pdf"], content_hash(data), ocr)[1] is not None:
                 return []
             pages = pdf_page_count(data, password)
     except (_TooLong, Exception):

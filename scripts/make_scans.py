@@ -11,7 +11,10 @@ The output is committed (tests/data/scans): run this again only to change the se
 fonts that are not needed at run time: Debian's fonts-arphic-uming (a Song face for both Chinese
 scripts) and fonts-dejavu-core.
 
-    python scripts/make_scans.py ../shared/corpus/jsvine__pdfplumber/pr-136-example.pdf
+    python scripts/make_scans.py [PATH/TO/pr-136-example.pdf]
+
+The real scan is cut from jsvine/pdfplumber's tests/pdfs/pr-136-example.pdf (see
+tests/data/SOURCES.md), given by its path; without it the copy in tests/data/scans is kept.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 if missing_engine() or ocr._tesseract() is None:
     if os.environ.get("POLICY_SEARCH_REQUIRE_OCR"):
-        raise RuntimeError(f"the OCR tests need their engines: {missing_engine() or ocr.french_engine_missing()}")
+        raise RuntimeError(f"the OCR tests need their engines: {missing_engine() or 'Tesseract with its French model'}")
     pytest.skip("OCR engines not installed (pip install -e '.[ocr]'; apt-get install tesseract-ocr tesseract-ocr-fra)", allow_module_level=True)
 
 pytestmark = [pytest.mark.ocr, pytest.mark.slow]

@@ -40,6 +40,7 @@ _READERS: dict[str, tuple[str, str, bool]] = {
 SUFFIXES = tuple(_READERS)
 #: images of pages, read by OCR only (ingest --ocr); without it they are listed as skipped
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+IMAGE_WITHOUT_OCR = "an image: its text is read by OCR (ingest with --ocr)"
 #: what an image reads as changed
 IMAGE_READER_VERSION = 1
 #: suffixes whose real format is read from the file's first bytes
@@ -103,7 +104,7 @@ def read_source(
     suffix = real_suffix(path, data)
     if suffix in IMAGE_SUFFIXES:
         if ocr is None:
-            raise UnreadableFile(f"{path}: an image: its text is read by OCR (ingest with --ocr)")
+            raise UnreadableFile(f"{path}: {IMAGE_WITHOUT_OCR}")
         from .image import read_image
 
         try:

@@ -40,7 +40,7 @@ MIN_SIDE = 32  # pixels: a smaller image holds no line of text
 LOW_CONFIDENCE = 0.8
 PAGE_SECONDS = 120.0  # one page's OCR, at most
 #: how the reasons a PDF could not be read without OCR begin, when OCR would read it
-NEEDS_OCR = ("no text layer", "no readable text", "an image")
+NEEDS_OCR = ("no text layer", "no readable text", "an image: ")
 _TURNED_SHARE = 0.6  # of the text's boxes standing upright: the page was scanned on its side
 _CLS_SAMPLE = 12  # lines whose direction is asked to tell an upside-down page
 
@@ -97,13 +97,6 @@ def missing_engine() -> str:
         import rapidocr  # noqa: F401
     except ImportError:
         return "OCR needs RapidOCR: pip install 'policy-search[ocr]' (rapidocr and onnxruntime)"
-    return ""
-
-
-def french_engine_missing() -> str:
-    """What to install for French pages to be read by Tesseract, or "" when they are."""
-    if _tesseract() is None:
-        return "apt-get install tesseract-ocr tesseract-ocr-fra (and pip install pytesseract) for French accents"
     return ""
 
 

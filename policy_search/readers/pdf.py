@@ -116,7 +116,7 @@ def read_pdf(
                 # a page whose only text is a running header (a table printed as an image under
                 # it) is known for a scan only once the running lines are: read it now
                 running = _running_lines([p for p in pages if not p.garbled])[0]
-                images = [p.number for p in pages if _is_scan(p, [line for i, line in enumerate(p.lines) if (p.number, i) not in running])]
+                images = [p.number for p in pages if _is_scan(p, _kept(p, running))]
                 if images:
                     pages = [_read_by_ocr(p.number, by_ocr.read(p.number), p.images) if p.number in images else p for p in pages]
                     pages, body_size = _in_reading_order(pages)
@@ -205,7 +205,7 @@ def _assemble(pages: list[PageText], printed: list[str] | None, metadata_title: 
     not_read: dict[str, list[int]] = {}  # by OCR, by why
     for page in pages:
         label = printed[page.number - 1] if printed else labels.get(page.number, "")
-        kept = [] if page.garbled else [line for i, line in enumerate(page.lines) if (page.number, i) not in running]
+        kept = [] if page.garbled else _kept(page, running)
         if page.garbled:
             garbled.append(page.number)
         elif page.ocr is not None:
@@ -349,6 +349,11 @@ def _in_reading_order(pages: list[PageText]) -> tuple[list[PageText], float]:
         for p in pages
     ]
     return ordered, body_size
+
+
+def _kept(page: PageText, running: set[tuple[int, int]]) -> list[_Line]:
+    """A page's lines without its running headers, footers and page numbers."""
+    return [line for i, line in enumerate(page.lines) if (page.number, i) not in running]
 
 
 def _is_scan(page: PageText, kept: Sequence[_Line]) -> bool:
