@@ -10,27 +10,27 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .lean_imports import import_whoosh
+from policy_search.lean_imports import import_whoosh
 
 import_whoosh()  # before any module of ours imports Whoosh
 
 if TYPE_CHECKING:
-    from .api import DEFAULT_INDEX, Index, Results, open_index
-    from .errors import IndexLocked, IndexMissing, PolicySearchError, QueryError
-    from .export import Format, open_rows
-    from .index import IngestReport, ingest
-    from .model import HIT_FIELDS, Hit
-    from .saved import RUN_FIELDS, QueryFileError, RunReport, SavedQuery, read_queries, run_queries
+    from policy_search.api import DEFAULT_INDEX, Index, Results, open_index
+    from policy_search.errors import IndexLocked, IndexMissing, PolicySearchError, QueryError
+    from policy_search.indexing.ingest import IngestReport, ingest
+    from policy_search.model import HIT_FIELDS, Hit
+    from policy_search.output.export import Format, open_rows
+    from policy_search.output.saved import RUN_FIELDS, QueryFileError, RunReport, SavedQuery, read_queries, run_queries
 
 #: where each public name lives: imported when first used, so that a search process does not
 #: import the ingest, the readers or the export code (a tenth of a second, every command)
 _HOMES = {
     "api": ("DEFAULT_INDEX", "Index", "Results", "open_index"),
     "errors": ("IndexLocked", "IndexMissing", "PolicySearchError", "QueryError"),
-    "export": ("Format", "open_rows"),
-    "index": ("IngestReport", "ingest"),
+    "output.export": ("Format", "open_rows"),
+    "indexing.ingest": ("IngestReport", "ingest"),
     "model": ("HIT_FIELDS", "Hit"),
-    "saved": ("RUN_FIELDS", "QueryFileError", "RunReport", "SavedQuery", "read_queries", "run_queries"),
+    "output.saved": ("RUN_FIELDS", "QueryFileError", "RunReport", "SavedQuery", "read_queries", "run_queries"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 

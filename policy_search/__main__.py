@@ -1,3 +1,3 @@
-from .cli import main
+from policy_search.cli import main
 
 main()

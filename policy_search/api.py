@@ -15,13 +15,13 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import read_dictionary
-from .errors import IndexDamaged, IndexMissing, PolicySearchError, QueryError
-from .model import LANGUAGES, DocumentInfo, Hit, page_at
-from .query import build_filter, build_restriction, parse_query
-from .ranking import Docs, Ranker, Unsupported
-from .snippets import matched_spans, phrase_start, snippet_of
-from .store import DICTIONARY_FILE, document_records, open_whoosh
+from policy_search.analysis.analyzers import read_dictionary
+from policy_search.backends.whoosh.ranking import Docs, Ranker, Unsupported
+from policy_search.backends.whoosh.store import DICTIONARY_FILE, document_records, open_whoosh
+from policy_search.errors import IndexDamaged, IndexMissing, PolicySearchError, QueryError
+from policy_search.model import LANGUAGES, DocumentInfo, Hit, page_at
+from policy_search.search.query import build_filter, build_restriction, parse_query
+from policy_search.search.snippets import matched_spans, phrase_start, snippet_of
 
 DEFAULT_INDEX = Path("indexes/default")
 
@@ -71,7 +71,7 @@ def _reading(path: Path) -> Iterator[None]:
 
 
 #: the modules that read the index's files: an exception raised in one is what a damaged file gave
-_READERS = ("whoosh.", "policy_search.codec")
+_READERS = ("whoosh.", "policy_search.backends.whoosh.codec")
 
 
 def _raised_reading(exc: BaseException) -> bool:

@@ -12,9 +12,10 @@ from typing import IO, Any
 
 import click
 
-from . import api
-from .errors import IndexMissing, PolicySearchError
-from .export import (
+from policy_search import api
+from policy_search.errors import IndexMissing, PolicySearchError
+from policy_search.model import HIT_FIELDS, Hit
+from policy_search.output.export import (
     ROW_FORMATS,
     CsvRows,
     ExportError,
@@ -26,9 +27,8 @@ from .export import (
     write_json,
     write_jsonl,
 )
-from .model import HIT_FIELDS, Hit
-from .saved import RUN_FIELDS, QueryOutcome, SavedQuery, read_queries, run_queries
-from .terminal import json_text, printable
+from policy_search.output.saved import RUN_FIELDS, QueryOutcome, SavedQuery, read_queries, run_queries
+from policy_search.terminal import json_text, printable
 
 DEFAULT_CORPUS = Path("corpus")
 
@@ -91,7 +91,7 @@ def _index_path(index_dir: Path | None) -> tuple[Path, bool]:
 
 def _open(index_dir: Path | None, build_default: bool = False) -> api.Index:
     path, is_default = _index_path(index_dir)
-    from .store import index_exists
+    from policy_search.backends.whoosh.store import index_exists
 
     if is_default and build_default and not index_exists(path):
         if not DEFAULT_CORPUS.is_dir():
@@ -107,7 +107,7 @@ def _run_ingest(
     dictionary: Path | None, password: str = "", file_timeout: float = 300.0, file_memory: int = 4096,
     ocr: bool | None = None,
 ) -> Any:
-    from .index import FileLimits, ingest
+    from policy_search.indexing.ingest import FileLimits, ingest
 
     show_bar = not silent and sys.stderr.isatty()
     bar: Any = None

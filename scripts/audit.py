@@ -50,10 +50,10 @@ from pathlib import Path
 from whoosh.support.charset import accent_map
 
 from policy_search import ingest, open_index
-from policy_search.analysis import APOSTROPHES, FRENCH_ELISIONS, analyzer_for, fold_chars
+from policy_search.analysis.analyzers import APOSTROPHES, FRENCH_ELISIONS, analyzer_for, fold_chars
 from policy_search.api import Index
-from policy_search.document import SUFFIXES
-from policy_search.index import is_listed
+from policy_search.documents.document import SUFFIXES
+from policy_search.indexing.ingest import is_listed
 
 ROOT = Path(__file__).resolve().parent.parent
 HAN = "\u3400-\u9fff\uf900-\ufaff"

@@ -240,7 +240,7 @@ def bench_tantivy(passages: list[dict[str, object]], work: Path, text_bytes: int
         import tantivy
     except ImportError:
         return {"skipped": "tantivy is not installed (pip install -e '.[bench]')"}
-    from policy_search.analysis import analyzer_for, read_dictionary
+    from policy_search.analysis.analyzers import analyzer_for, read_dictionary
 
     dictionary = read_dictionary()
     analyzers = {lang: analyzer_for(lang, dictionary) for lang in ("en", "fr", "zh")}

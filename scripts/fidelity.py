@@ -33,10 +33,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policy_search.document import SUFFIXES, content_hash, document_from_source
-from policy_search.index import is_listed
+from policy_search.documents.document import SUFFIXES, content_hash, document_from_source
+from policy_search.documents.readers import UnreadableFile, read_source, real_suffix
+from policy_search.indexing.ingest import is_listed
 from policy_search.model import Document, Source
-from policy_search.readers import UnreadableFile, read_source, real_suffix
 
 HAN = "\u3400-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{HAN}]|[^\W\d_{HAN}]+|\d+")

@@ -14,10 +14,10 @@ from audit import _WORD, HAN, fold_han, fold_latin
 from rapidfuzz.distance import Levenshtein
 
 from policy_search import ingest, open_index
-from policy_search.language import detect_language
-from policy_search.readers.ocr import OcrSettings
-from policy_search.readers.pdf import read_pdf
-from policy_search.readers.text import PRINTED_NUMBER
+from policy_search.documents.language import detect_language
+from policy_search.documents.readers.ocr import OcrSettings
+from policy_search.documents.readers.pdf import read_pdf
+from policy_search.documents.readers.text import PRINTED_NUMBER
 
 #: the issue's targets: characters wrong per character of the known text, by language
 CER_TARGETS = {"zh-Hans": 0.03, "zh-Hant": 0.03, "en": 0.03, "fr": 0.05}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from policy_search import ingest, open_index
-from policy_search.document import parse_document
+from policy_search.documents.document import parse_document
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from policy_search.analysis import analyzer_for, fine_parts, han_pair, read_dictionary
-from policy_search.language import detect_language
+from policy_search.analysis.analyzers import analyzer_for, fine_parts, han_pair, read_dictionary
+from policy_search.documents.language import detect_language
 
 from .conftest import parse
 
@@ -68,8 +68,8 @@ def test_short_labels_take_the_document_language() -> None:
 def test_queries_cut_alike_with_frequencies_on_disk() -> None:
     """A search process cuts Chinese queries with jieba's frequencies read from SQLite
     (lexicon.py); the words must be those of the loaded dictionary, word for word."""
-    from policy_search.analysis import _jieba, dictionary_digest, prepare_lexicon, to_simplified
-    from policy_search.lexicon import lexicon_path, open_lexicon
+    from policy_search.analysis.analyzers import _jieba, dictionary_digest, prepare_lexicon, to_simplified
+    from policy_search.analysis.lexicon import lexicon_path, open_lexicon
 
     dictionary = read_dictionary()
     prepare_lexicon(dictionary)
@@ -85,7 +85,7 @@ def test_queries_cut_alike_with_frequencies_on_disk() -> None:
 
 
 def test_a_cache_folder_that_cannot_be_written_is_no_error(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from policy_search.analysis import prepare_lexicon
+    from policy_search.analysis.analyzers import prepare_lexicon
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

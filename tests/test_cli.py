@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from policy_search import IndexLocked, ingest, open_index
 from policy_search.cli import cli
-from policy_search.index import _write_lock
+from policy_search.indexing.ingest import _write_lock
 
 from .conftest import CORPUS
 

@@ -12,12 +12,12 @@ from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from policy_search.analysis import read_dictionary
-from policy_search.codec import Analysed, PolicyCodec, VarintPositions
-from policy_search.index import _add_document, _analyse, _create
+from policy_search.analysis.analyzers import read_dictionary
+from policy_search.backends.whoosh.codec import Analysed, PolicyCodec, VarintPositions
+from policy_search.backends.whoosh.posting_pool import PolicyWriter, TermPool
+from policy_search.backends.whoosh.store import make_schema
+from policy_search.indexing.ingest import _add_document, _analyse, _create
 from policy_search.model import Document
-from policy_search.posting_pool import PolicyWriter, TermPool
-from policy_search.store import make_schema
 
 from .conftest import parse
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 NOT_FOR_A_SEARCH = (
-    "policy_search.index",
-    "policy_search.document",
-    "policy_search.structure",
-    "policy_search.readers",
-    "policy_search.posting_pool",
+    "policy_search.indexing.ingest",
+    "policy_search.documents.document",
+    "policy_search.documents.structure",
+    "policy_search.documents.readers",
+    "policy_search.backends.whoosh.posting_pool",
     "pdfplumber",
     "whoosh.writing",
     "urllib.request",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from policy_search import QueryError, ingest, open_index
-from policy_search.analysis import fold_chars
+from policy_search.analysis.analyzers import fold_chars
 
 from .conftest import CORPUS, ROOT
 
@@ -197,7 +197,7 @@ def test_a_one_sentence_file_is_one_passage(tmp_path: Path) -> None:
 def test_a_runaway_prefix_is_refused(index, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(QueryError, match=r"prefix a\* .* at least 2 letters"):
         index.search("a*")
-    from policy_search import ranking
+    from policy_search.backends.whoosh import ranking
 
     monkeypatch.setattr(ranking, "MAX_PREFIX_TERMS", 20)
     with pytest.raises(QueryError, match=r"prefix co\* stands for more than 20 words"):
@@ -220,7 +220,7 @@ def test_recall_audit_on_the_bundled_corpus(index) -> None:  # type: ignore[no-u
 def test_a_run_whose_words_stand_as_in_the_query_ranks_above_one_straddling_words(index) -> None:  # type: ignore[no-untyped-def]
     """Among the passages holding `万人`, those where jieba cuts the query's words (万, 人) as it
     cuts the query rank above those where the run straddles other words (万人次, 五十萬人)."""
-    from policy_search.analysis import analyzer_for, segment
+    from policy_search.analysis.analyzers import analyzer_for, segment
 
     words = [t.text for t in analyzer_for("zh", index.dictionary)("万人", mode="query")]
     results = index.search("万人", limit=200)

@@ -16,8 +16,8 @@ from PIL import Image
 
 from policy_search import ingest, open_index
 from policy_search.cli import cli
-from policy_search.readers import ocr
-from policy_search.readers.ocr import OcrSettings, PdfPages, missing_engine
+from policy_search.documents.readers import ocr
+from policy_search.documents.readers.ocr import OcrSettings, PdfPages, missing_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANS = ROOT / "tests" / "data" / "scans"

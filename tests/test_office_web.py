@@ -15,8 +15,8 @@ import docx
 import pytest
 
 from policy_search import ingest, open_index
-from policy_search.document import parse_document
-from policy_search.readers import UnreadableFile, office
+from policy_search.documents.document import parse_document
+from policy_search.documents.readers import UnreadableFile, office
 
 from .conftest import DATA, passage_with
 

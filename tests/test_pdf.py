@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from policy_search import api, ingest
 from policy_search.cli import cli
-from policy_search.document import parse_document
+from policy_search.documents.document import parse_document
+from policy_search.documents.readers import pdf as pdf_reader
 from policy_search.model import Document, Passage, page_at
-from policy_search.readers import pdf as pdf_reader
 
 from .conftest import CORPUS, DATA
 from .pdfmaker import PageSpec, build_pdf
@@ -533,8 +533,8 @@ def test_pages_read_in_other_processes_give_the_same_reading() -> None:
 
 
 def test_a_long_pdf_not_read_before_is_shared_in_ranges(tmp_path: Path) -> None:
-    from policy_search.cache import SourceCache
-    from policy_search.index import SHARED_FROM_PAGES, _Job, _page_ranges
+    from policy_search.documents.cache import SourceCache
+    from policy_search.indexing.ingest import SHARED_FROM_PAGES, _Job, _page_ranges
 
     def job(name: str) -> _Job:
         return _Job(PDFS / name, PDFS, name, name)
@@ -553,7 +553,7 @@ def test_a_long_pdf_not_read_before_is_shared_in_ranges(tmp_path: Path) -> None:
 def test_an_ingest_with_two_workers_reads_long_pdfs_as_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bundled PDFs ingested by one worker and by two (which share the 50-page and the
     15-page PDFs by ranges of pages): the same passages, pages, labels and sections."""
-    from policy_search import index
+    from policy_search.indexing import ingest as index
 
     shared: dict[str, int] = {}
     ranges_of = index._Work.ranges_of

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from policy_search.api import Index
 from policy_search.errors import PolicySearchError
-from policy_search.saved import parse_queries, read_queries, run_queries
+from policy_search.output.saved import parse_queries, read_queries, run_queries
 
 EXAMPLES = int(os.environ.get("POLICY_SEARCH_FUZZ", "300"))
 FUZZ = settings(

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from policy_search import ingest, open_index
-from policy_search.analysis import stop_words
+from policy_search.analysis.analyzers import stop_words
 from policy_search.api import _search_counting_all, _terms_of
-from policy_search.query import build_filter, build_restriction, parse_query
-from policy_search.ranking import Unsupported
+from policy_search.backends.whoosh.ranking import Unsupported
+from policy_search.search.query import build_filter, build_restriction, parse_query
 
 from .conftest import CORPUS
 

@@ -6,9 +6,9 @@ import codecs
 
 import pytest
 
-from policy_search.document import parse_bytes
-from policy_search.readers import UnreadableFile
-from policy_search.readers.text import decode, split_pages
+from policy_search.documents.document import parse_bytes
+from policy_search.documents.readers import UnreadableFile
+from policy_search.documents.readers.text import decode, split_pages
 
 from .conftest import CORPUS
 

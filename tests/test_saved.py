@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from policy_search import QueryFileError, api, read_queries, run_queries
 from policy_search.cli import cli
-from policy_search.saved import SearchOptions
+from policy_search.output.saved import SearchOptions
 
 from .conftest import CORPUS
 
@@ -162,7 +162,7 @@ q = "Taxkorgan"
 def read_queries_from_text(text: str):  # type: ignore[no-untyped-def]
     import tomllib
 
-    from policy_search.saved import parse_queries
+    from policy_search.output.saved import parse_queries
 
     return parse_queries(tomllib.loads(text), Path("inline.toml"))
 

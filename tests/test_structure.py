@@ -139,7 +139,7 @@ def test_run_in_items_of_an_english_article_stay_in_it() -> None:
 
 
 def test_a_table_of_contents_is_one_passage_and_not_the_headings_of_the_body() -> None:
-    from policy_search.document import parse_document
+    from policy_search.documents.document import parse_document
 
     from .conftest import DATA
 

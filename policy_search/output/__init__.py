@@ -1,0 +1,1 @@
+"""What leaves the tool: export writers (CSV, Excel, JSON) and saved query files."""
