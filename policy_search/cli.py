@@ -13,6 +13,7 @@ from typing import IO, Any
 import click
 
 from policy_search import api
+from policy_search.backends import OPENSEARCH_SCHEME, Location, open_backend
 from policy_search.errors import IndexMissing, PolicySearchError
 from policy_search.model import HIT_FIELDS, Hit
 from policy_search.output.export import (
@@ -43,14 +44,32 @@ class CommandError(click.ClickException):
             click.echo(printable(f"Error: {line}"), err=True)
 
 
+class IndexLocation(click.ParamType):
+    """A folder, or an index on an OpenSearch cluster (kept as the URL it is)."""
+
+    name = "DIR|opensearch://HOST:PORT/NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path | str:
+        if isinstance(value, Path):
+            return value
+        text = str(value)
+        if text.startswith(OPENSEARCH_SCHEME):
+            return text
+        if "://" in text and not os.path.exists(text):  # elasticsearch://, http://: not ours
+            self.fail(f"{text!r}: an index is a folder or {OPENSEARCH_SCHEME}HOST:PORT/NAME", param, ctx)
+        if os.path.isfile(text):
+            self.fail(f"{text!r} is a file, not an index folder", param, ctx)
+        return Path(text)
+
+
 def index_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--index",
         "index_dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=IndexLocation(),
         envvar="POLICY_SEARCH_INDEX",
         default=None,
-        help="Index directory (default ./indexes/default; env POLICY_SEARCH_INDEX).",
+        help="Index folder (default ./indexes/default), or opensearch://HOST:PORT/NAME (env POLICY_SEARCH_INDEX).",
     )(func)
 
 
@@ -83,17 +102,15 @@ def _errors(ctx: click.Context) -> Iterator[None]:
         raise CommandError(str(exc)) from exc
 
 
-def _index_path(index_dir: Path | None) -> tuple[Path, bool]:
+def _index_path(index_dir: Location | None) -> tuple[Location, bool]:
     if index_dir is not None:
         return index_dir, False
     return api.DEFAULT_INDEX, True
 
 
-def _open(index_dir: Path | None, build_default: bool = False) -> api.Index:
+def _open(index_dir: Location | None, build_default: bool = False) -> api.Index:
     path, is_default = _index_path(index_dir)
-    from policy_search.backends.whoosh.store import index_exists
-
-    if is_default and build_default and not index_exists(path):
+    if is_default and build_default and not open_backend(path).exists():
         if not DEFAULT_CORPUS.is_dir():
             raise IndexMissing(f"no index at {path} and no ./corpus folder to build it from: run `policy-search ingest PATH`")
         click.echo(f"Building the default index {path} from ./{DEFAULT_CORPUS} (first use)...", err=True)
@@ -103,7 +120,7 @@ def _open(index_dir: Path | None, build_default: bool = False) -> api.Index:
 
 
 def _run_ingest(
-    paths: list[Path], index_dir: Path, *, rebuild: bool, jobs: int, lock_timeout: float, silent: bool,
+    paths: list[Path], index_dir: Location, *, rebuild: bool, jobs: int, lock_timeout: float, silent: bool,
     dictionary: Path | None, password: str = "", file_timeout: float = 300.0, file_memory: int = 4096,
     ocr: bool | None = None,
 ) -> Any:
@@ -144,7 +161,7 @@ def _run_ingest(
 @click.option("--ocr/--no-ocr", default=None, help="Read PDF pages without a usable text layer (scans, images, fonts that give no text) by OCR; the index keeps the choice for later ingests (default: the index's, off for a new one). Needs pip install 'policy-search[ocr]'.")
 @click.option("--silent", is_flag=True, help="No progress bar.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int, dictionary: Path | None, lock_timeout: float, password: str, file_timeout: float, file_memory: int, ocr: bool | None, silent: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Location | None, rebuild: bool, jobs: int, dictionary: Path | None, lock_timeout: float, password: str, file_timeout: float, file_memory: int, ocr: bool | None, silent: bool) -> None:
     """Ingest documents and folders of them into the index (default: ./corpus).
 
     Reads .txt, .md, .pdf, saved web pages (.html, .htm, .xhtml), Word (.docx) and
@@ -223,7 +240,7 @@ def _print_text(hits: list[Hit], total: int, offset: int, out: IO[str], colour: 
 @click.option("--bom", is_flag=True, help="Start CSV with a byte-order mark (for Excel).")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR is respected too).")
 @click.pass_context
-def search(ctx: click.Context, query: str, index_dir: Path | None, limit: int, offset: int, langs: tuple[str, ...], docs: tuple[str, ...], since: str | None, until: str | None, fmt: str, out: Path | None, bom: bool, no_color: bool) -> None:
+def search(ctx: click.Context, query: str, index_dir: Location | None, limit: int, offset: int, langs: tuple[str, ...], docs: tuple[str, ...], since: str | None, until: str | None, fmt: str, out: Path | None, bom: bool, no_color: bool) -> None:
     """Search the index for QUERY and print the ranked passages with citations.
 
     Words are ANDed; OR, NOT, parentheses, "exact phrases", prefix*, and the fields
@@ -305,7 +322,7 @@ class _BatchProgress:
 @click.option("--dedupe", is_flag=True, help="One row per passage, with every query that matched it (';'-joined) and its best rank.")
 @click.option("--progress/--no-progress", default=None, help="Show each query as it runs on stderr (default: when stderr is a terminal).")
 @click.pass_context
-def run(ctx: click.Context, queries_file: Path, index_dir: Path | None, fmt: str, out: Path | None, bom: bool, dedupe: bool, progress: bool | None) -> None:
+def run(ctx: click.Context, queries_file: Path, index_dir: Location | None, fmt: str, out: Path | None, bom: bool, dedupe: bool, progress: bool | None) -> None:
     """Run a saved query file and write every hit of every query, one row each.
 
     The file holds an optional [defaults] table of search options and one [[query]]
@@ -350,7 +367,7 @@ def run(ctx: click.Context, queries_file: Path, index_dir: Path | None, fmt: str
 @index_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text", show_default=True, help="Output format.")
 @click.pass_context
-def docs(ctx: click.Context, index_dir: Path | None, fmt: str) -> None:
+def docs(ctx: click.Context, index_dir: Location | None, fmt: str) -> None:
     """List the indexed documents: doc_id, title, language, date, pages, passages, source.
 
     \b
@@ -384,7 +401,7 @@ def docs(ctx: click.Context, index_dir: Path | None, fmt: str) -> None:
 @click.option("--page", type=click.IntRange(min=1), help="Only the passages that start on page N.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text", show_default=True, help="Output format.")
 @click.pass_context
-def show(ctx: click.Context, doc_id: str, index_dir: Path | None, passage: int | None, page: int | None, fmt: str) -> None:
+def show(ctx: click.Context, doc_id: str, index_dir: Location | None, passage: int | None, page: int | None, fmt: str) -> None:
     """Print a document's passages in reading order with their citations.
 
     \b

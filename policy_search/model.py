@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 LANGUAGES = ("en", "fr", "zh")
 
@@ -139,6 +140,24 @@ class DocumentInfo:
     ocr_pages: tuple[int, ...] = ()
     unread_pages: int = 0
     read_with_ocr: bool = False
+
+    @classmethod
+    def of(cls, doc: Document, root: Path) -> DocumentInfo:
+        """The record an index keeps of a document ingested from the folder ``root``."""
+        return cls(
+            doc_id=doc.doc_id,
+            title=doc.title,
+            lang=doc.lang,
+            date=doc.date,
+            pages=doc.pages,
+            passages=len(doc.passages),
+            source=doc.source,
+            content_hash=doc.content_hash,
+            root=str(root.resolve()),
+            ocr_pages=doc.ocr_pages,
+            unread_pages=doc.unread_pages,
+            read_with_ocr=doc.read_with_ocr,
+        )
 
 
 def format_citation(

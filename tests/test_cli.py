@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from policy_search import IndexLocked, ingest, open_index
+from policy_search.backends.whoosh.writer import write_lock
 from policy_search.cli import cli
-from policy_search.indexing.ingest import _write_lock
 
 from .conftest import CORPUS
 
@@ -120,7 +120,7 @@ def test_interrupted_ingest_leaves_the_previous_index(tmp_path: Path) -> None:
 
 def test_a_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
-    with _write_lock(index_dir, 1.0), pytest.raises(IndexLocked, match="being written by another process"):
+    with write_lock(index_dir, 1.0), pytest.raises(IndexLocked, match="being written by another process"):
         ingest([SEEDS], index_dir, lock_timeout=0.3)
 
 

@@ -16,7 +16,8 @@ from policy_search.analysis.analyzers import read_dictionary
 from policy_search.backends.whoosh.codec import Analysed, PolicyCodec, VarintPositions
 from policy_search.backends.whoosh.posting_pool import PolicyWriter, TermPool
 from policy_search.backends.whoosh.store import make_schema
-from policy_search.indexing.ingest import _add_document, _analyse, _create
+from policy_search.backends.whoosh.writer import add_document, create
+from policy_search.indexing.ingest import _analyse
 from policy_search.model import Document
 
 from .conftest import parse
@@ -74,11 +75,11 @@ def _postings(folder: Path) -> dict[tuple[str, bytes], list[tuple[int, float, by
 
 def _written(folder: Path, writer_of: Callable[[Any], Any], docs: list[Document]) -> Path:
     dictionary = read_dictionary()
-    ix = _create(folder, dictionary)
+    ix = create(folder, dictionary)
     writer = writer_of(ix)
     schema = make_schema(dictionary)
     for doc in docs:
-        _add_document(writer, doc, _analyse(doc, schema), folder)
+        add_document(writer, doc, _analyse(doc, schema), folder)
     writer.commit()
     return folder
 

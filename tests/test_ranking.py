@@ -10,9 +10,10 @@ import pytest
 
 from policy_search import ingest, open_index
 from policy_search.analysis.analyzers import stop_words
-from policy_search.api import _search_counting_all, _terms_of
+from policy_search.backends import Filters
 from policy_search.backends.whoosh.ranking import Unsupported
-from policy_search.search.query import build_filter, build_restriction, parse_query
+from policy_search.backends.whoosh.searcher import build_filter, build_restriction, search_counting_all, terms_of
+from policy_search.search.query import parse_date_bound, parse_query
 
 from .conftest import CORPUS
 
@@ -66,12 +67,14 @@ def both_ways(index, query: str, filters: dict[str, str], limit: int = 20):  # t
     parsed = parse_query(query, [filters["lang"]] if "lang" in filters else [], index.dictionary)
     langs = list(parsed.langs) or ([filters["lang"]] if "lang" in filters else [])
     docs = [filters["doc"]] if "doc" in filters else []
-    chosen = (langs, docs + list(parsed.docs), filters.get("since"), filters.get("until"))
-    state = index._current()
-    ranked = state.ranker.rank(parsed.query, index._restricted(state, build_restriction(*chosen)), limit)
-    results = _search_counting_all(state.searcher, parsed.query, index._allowed(state, build_filter(*chosen)), limit)
+    since = parse_date_bound(filters["since"], "since", end=False) if "since" in filters else None
+    until = parse_date_bound(filters["until"], "until", end=True) if "until" in filters else None
+    chosen = Filters(tuple(langs), tuple(docs) + parsed.docs, since, until)
+    state = index._backend.searcher()
+    ranked = state.ranker.rank(parsed.query, state.restricted(build_restriction(chosen)), limit)
+    results = search_counting_all(state.searcher, parsed.query, state.allowed(build_filter(chosen)), limit)
     ours = (ranked.total, [d for d, _ in ranked.top], [s for _, s in ranked.top], [ranked.terms[d] for d, _ in ranked.top])
-    theirs = (len(results), [r.docnum for r in results], [r.score for r in results], [_terms_of(r) for r in results])
+    theirs = (len(results), [r.docnum for r in results], [r.score for r in results], [terms_of(r) for r in results])
     return ours, theirs
 
 
@@ -109,7 +112,7 @@ def test_an_index_of_several_segments_with_deletions(tmp_path: Path) -> None:
     changed.write_text(changed.read_text(encoding="utf-8") + "\n\n产业政策 regional development again.\n", encoding="utf-8")
     ingest([folder], path)
     index = open_index(path)
-    assert len(index._current().searcher.leaf_searchers()) > 1
+    assert len(index._backend.searcher().searcher.leaf_searchers()) > 1
     for query in ("development", "产业", "产业政策", '"coordinated regional development"', "development NOT urban"):
         ours, theirs = both_ways(index, query, {})
         assert ours[0] > 0, query

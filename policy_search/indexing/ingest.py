@@ -1,25 +1,18 @@
-"""The Whoosh index: schema, create/open, incremental ingest by content hash, atomic publish.
-
-Every change is one Whoosh commit (its table of contents is replaced atomically), and a
-rebuild is made in a sibling directory and swapped in, so an ingest interrupted at any point
-leaves the previous index searchable. Document records (content hash, title, pages) live in
-the index itself, so they can never disagree with the passages.
+"""The ingest: which files are new, changed or gone (by content hash against the records the
+index keeps), each file read and its passages analysed in a worker process whose time and
+memory are bounded, and the results written through the backend's writer, which makes them
+visible all at once or not at all.
 """
 
 from __future__ import annotations
 
 import collections
-import errno
-import fcntl
 import functools
 import hashlib
-import json
 import math
 import os
 import resource
-import shutil
 import signal
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,24 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
 from whoosh.fields import Schema
 
-from policy_search.analysis.analyzers import dictionary_digest, has_han, prepare_lexicon, read_dictionary
-from policy_search.backends.whoosh.codec import Analysed, PolicyCodec
-from policy_search.backends.whoosh.posting_pool import PolicyWriter
-from policy_search.backends.whoosh.store import (
-    DICTIONARY_FILE,
-    FORMAT_VERSION,
-    META_FILE,
-    building_dir,
-    index_exists,
-    make_schema,
-    open_whoosh,
-    records_in,
-    recover,
-    retired_dir,
-)
+from policy_search.analysis.analyzers import has_han, prepare_lexicon, read_dictionary
+from policy_search.backends import Backend, Location, PassageFields, open_backend
+from policy_search.backends.whoosh.codec import Analysed
+from policy_search.backends.whoosh.store import make_schema
 from policy_search.documents.cache import SourceCache
 from policy_search.documents.document import (
     IMAGE_SUFFIXES,
@@ -58,7 +39,7 @@ from policy_search.documents.document import (
 )
 from policy_search.documents.readers import CACHED, IMAGE_WITHOUT_OCR, UnreadableFile, pdf_page_count, read_pdf_pages
 from policy_search.documents.readers.ocr import PAGE_SECONDS, OcrSettings
-from policy_search.errors import IndexLocked, IndexUnwritable, PolicySearchError
+from policy_search.errors import PolicySearchError
 from policy_search.model import Document, DocumentInfo
 
 
@@ -126,7 +107,7 @@ class FileLimits:
 
 def ingest(
     paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
-    index_dir: Path,
+    index_dir: Location,
     *,
     rebuild: bool = False,
     dictionary_path: Path | None = None,
@@ -138,35 +119,28 @@ def ingest(
     limits: FileLimits = FileLimits(),
     ocr: bool | None = None,
 ) -> IngestReport:
-    """Ingest files and folders into the index at ``index_dir`` (created if missing).
+    """Ingest files and folders into the index at ``index_dir`` (created if missing): a folder,
+    or ``opensearch://HOST:PORT/NAME``.
 
     ``paths`` is one file or folder, or several. Unchanged files (same content hash) are
     skipped, changed ones replaced, files gone from an ingested folder removed. What each PDF
-    reads as is cached by content hash beside the index, so a rebuild parses no PDF again.
-    ``password`` opens encrypted PDFs. ``progress`` is called with each file's path as it is
-    done; ``on_plan`` with the number of files to parse once that is known. ``limits`` bound the
-    time and memory one file may take (see FileLimits).
+    reads as is cached by content hash (beside a folder index), so a rebuild parses no PDF
+    again. ``password`` opens encrypted PDFs. ``progress`` is called with each file's path as
+    it is done; ``on_plan`` with the number of files to parse once that is known. ``limits``
+    bound the time and memory one file may take (see FileLimits).
 
     ``ocr`` reads the pages of PDFs that have no usable text layer by OCR (readers/ocr.py), and
     becomes the index's setting: None keeps the setting the index has (off for a new one).
     Documents indexed with such pages left out are read again once OCR is on.
     """
-    index_dir = Path(index_dir)
-    try:
-        index_dir.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _unwritable(index_dir, exc) from exc
-    with _write_lock(index_dir, lock_timeout):
-        try:
-            return _ingest_locked(paths, index_dir, rebuild, dictionary_path, jobs, progress, on_plan, password, limits, ocr)
-        except OSError as exc:  # a read-only folder, a full disk: say where, and leave no half-built index
-            shutil.rmtree(building_dir(index_dir), ignore_errors=True)
-            raise _unwritable(index_dir, exc) from exc
+    backend = open_backend(index_dir)
+    with backend.writing(lock_timeout):
+        return _ingest_locked(paths, backend, rebuild, dictionary_path, jobs, progress, on_plan, password, limits, ocr)
 
 
 def _ingest_locked(
     paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
-    index_dir: Path,
+    backend: Backend,
     rebuild: bool,
     dictionary_path: Path | None,
     jobs: int,
@@ -177,9 +151,8 @@ def _ingest_locked(
     ocr: bool | None,
 ) -> IngestReport:
     """The ingest, once this process holds the index's write lock."""
-    recover(index_dir)
-    exists = index_exists(index_dir)
-    settings = _meta(index_dir) if exists else {}
+    exists = backend.exists()
+    settings = backend.settings() if exists else {}
     if ocr is None:
         ocr = bool(settings.get("ocr"))
     if ocr:
@@ -200,31 +173,24 @@ def _ingest_locked(
         except (OSError, UnicodeDecodeError) as exc:
             raise UnreadableDictionary(f"--dict {dictionary_path}: cannot read it ({exc})") from exc
     elif exists:
-        dictionary = _stored_dictionary(index_dir)
+        dictionary = backend.stored_dictionary()
     else:
         dictionary = read_dictionary()
-    target = building_dir(index_dir) if fresh else index_dir
-    if fresh:
-        ix = _create(target, dictionary, ocr)
-    else:
-        ix = open_whoosh(index_dir)
-        if bool(settings.get("ocr")) != ocr:
-            _write_meta(index_dir, {**settings, "ocr": ocr})
-    records = {} if fresh else records_in(ix)
+    records = {} if fresh else backend.searcher().records()
+    if not fresh and bool(settings.get("ocr")) != ocr:
+        backend.set_settings({**settings, "ocr": ocr})
+    writer = backend.writer(fresh, dictionary, ocr)
     # one folder given as a string is one path, not a path per character ("/" among them)
     roots = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
-    plan = _plan(roots, records, ocr)
-    if on_plan:
-        on_plan(len(plan.to_parse))
-    # separate segment files: Whoosh copies a compound file's parts into memory on opening
-    # (0.3 s of a cold search at 1M passages); a plain file is read where it is needed
-    writer = PolicyWriter(ix, limitmb=256, codec=PolicyCodec(), compound=False)
     try:
+        plan = _plan(roots, records, ocr)
+        if on_plan:
+            on_plan(len(plan.to_parse))
         new = changed = 0
         chinese = False
         failed = list(plan.failed)
         warnings = []
-        parsed = _parse_all(plan.to_parse, jobs, password, cache_dir(index_dir), dictionary, limits, ocr)
+        parsed = _parse_all(plan.to_parse, jobs, password, backend.cache_dir(), dictionary, limits, ocr)
         for doc, analysed, error, job in parsed:
             if progress:
                 progress(str(job.path))
@@ -233,34 +199,28 @@ def _ingest_locked(
                 continue
             warnings += [(str(job.path), warning) for warning in doc.warnings]
             if doc.doc_id in records:
-                writer.delete_by_term("doc_id", doc.doc_id)
+                writer.delete(doc.doc_id)
                 changed += 1
             else:
                 new += 1
-            _add_document(writer, doc, analysed, job.base)
+            writer.add(doc, analysed, job.base)
             chinese = chinese or any(p.lang == "zh" for p in doc.passages)
         removed = 0
         for doc_id, info in records.items():
             if doc_id in plan.seen:
                 continue
             if any(info.root == str(r.resolve()) for r in roots if r.is_dir()):
-                writer.delete_by_term("doc_id", doc_id)
+                writer.delete(doc_id)
                 removed += 1
         writer.commit()
     except BaseException:
         writer.cancel()
-        if fresh:
-            shutil.rmtree(target, ignore_errors=True)
         raise
-    if fresh:
-        _publish(target, index_dir)
     if chinese or any(info.lang == "zh" for info in records.values()):
         # so that Chinese queries need not load jieba's dictionary; written again if removed
         prepare_lexicon(dictionary)
-    with open_whoosh(index_dir).searcher() as searcher:
-        passages = searcher.doc_count() - sum(1 for _ in searcher.document_numbers(kind="doc"))
     return IngestReport(
-        new, changed, plan.unchanged, removed, tuple(failed), passages, tuple(warnings), tuple(plan.skipped)
+        new, changed, plan.unchanged, removed, tuple(failed), backend.passage_count(), tuple(warnings), tuple(plan.skipped)
     )
 
 
@@ -321,16 +281,6 @@ def _unsupported(path: Path) -> str:
     kinds = ", ".join(sorted(SUFFIXES))
     what = f"file type {path.suffix!r}" if path.suffix else "file without an extension"
     return f"not a document ingest reads ({what}; it reads {kinds})"
-
-
-def cache_dir(index_dir: Path) -> Path:
-    """Where what PDFs and converted office files read as is kept, beside the index so that a
-    rebuild keeps it."""
-    return index_dir.with_name(f".{index_dir.name}.cache")
-
-
-#: each passage's text fields, analysed: {"body_zh": Analysed, "section_zh": ..., "title_zh": ...}
-PassageFields = tuple[dict[str, Analysed], ...]
 
 
 class _TooLong(BaseException):
@@ -626,122 +576,3 @@ def _failed_future() -> Future[Any]:
     future: Future[Any] = Future()
     future.set_exception(BrokenProcessPool("the pool broke before this file was sent"))
     return future
-
-
-def _add_document(writer: Any, doc: Document, analysed: PassageFields, root: Path) -> None:
-    for passage, fields in zip(doc.passages, analysed, strict=True):
-        section = " > ".join(passage.section)
-        writer.add_document(
-            kind="passage",
-            doc_id=doc.doc_id,
-            passage=passage.ordinal,
-            lang=passage.lang,
-            date=doc.date,
-            section=section,
-            page=passage.page,
-            page_label=passage.page_label,
-            text=passage.text,
-            **({"breaks": [list(b) for b in passage.breaks]} if passage.breaks else {}),
-            **fields,  # title and source are the document record's, stored once
-        )
-    info = DocumentInfo(
-        doc_id=doc.doc_id,
-        title=doc.title,
-        lang=doc.lang,
-        date=doc.date,
-        pages=doc.pages,
-        passages=len(doc.passages),
-        source=doc.source,
-        content_hash=doc.content_hash,
-        root=str(root.resolve()),
-        ocr_pages=doc.ocr_pages,
-        unread_pages=doc.unread_pages,
-        read_with_ocr=doc.read_with_ocr,
-    )
-    writer.add_document(kind="doc", doc_id=doc.doc_id, meta=info.__dict__.copy())
-
-
-def _stored_dictionary(index_dir: Path) -> tuple[str, ...]:
-    return read_dictionary(index_dir / DICTIONARY_FILE)
-
-
-def _create(target: Path, dictionary: tuple[str, ...], ocr: bool = False) -> Any:
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    ix = whoosh_index.create_in(str(target), make_schema(dictionary))
-    (target / DICTIONARY_FILE).write_text("\n".join(dictionary) + "\n", encoding="utf-8")
-    _write_meta(target, {"format": FORMAT_VERSION, "dictionary": dictionary_digest(dictionary), "ocr": ocr})
-    return ix
-
-
-def _meta(index_dir: Path) -> dict[str, Any]:
-    """The index's settings file (open_whoosh has checked it is readable)."""
-    try:
-        meta = json.loads((index_dir / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def _write_meta(index_dir: Path, meta: dict[str, Any]) -> None:
-    partial = index_dir / f".{META_FILE}.{os.getpid()}"
-    partial.write_text(json.dumps(meta), encoding="utf-8")
-    os.replace(partial, index_dir / META_FILE)  # never half a settings file
-
-
-def _publish(built: Path, index_dir: Path) -> None:
-    """Swap a freshly built index in place of the old one (two renames, recoverable)."""
-    retired = retired_dir(index_dir)
-    shutil.rmtree(retired, ignore_errors=True)
-    if index_dir.exists():
-        os.rename(index_dir, retired)
-    os.rename(built, index_dir)
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
-
-
-def _unwritable(index_dir: Path, exc: OSError) -> IndexUnwritable:
-    where = f" ({exc.filename})" if exc.filename else ""
-    if exc.errno in _NO_ROOM:
-        return IndexUnwritable(f"cannot write the index at {index_dir}: {exc.strerror}{where}; the index is as it was")
-    return IndexUnwritable(f"index at {index_dir}: {exc.strerror or exc}{where}; the index is as it was")
-
-
-def _lock_file(path: Path) -> int:
-    """The lock file, opened without following a link and without truncating: a symbolic link
-    planted at its name is refused, never written through."""
-    try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            reason = "it is a symbolic link (policy-search never writes through one): remove it"
-        elif exc.errno == errno.EISDIR:
-            reason = "it is a folder: remove it"
-        else:
-            reason = exc.strerror or str(exc)
-        raise IndexUnwritable(f"cannot open the lock file {path}: {reason}") from None
-
-
-@contextmanager
-def _write_lock(index_dir: Path, timeout: float) -> Iterator[None]:
-    """One writer at a time: a second one waits up to ``timeout`` seconds, then gives up."""
-    lock_path = index_dir.with_name(f".{index_dir.name}.lock")
-    with os.fdopen(_lock_file(lock_path), "r+b") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexLocked(
-                        f"index {index_dir} is being written by another process; gave up after {timeout:g} s "
-                        "(try again when it has finished, or raise --lock-timeout)"
-                    ) from None
-                time.sleep(0.1)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

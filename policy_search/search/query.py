@@ -491,28 +491,3 @@ def parse_date_bound(value: str, option: str, end: bool) -> str:
     except ValueError as exc:
         raise QueryError(f"invalid date for {option}: {value!r} ({exc})") from exc
     return date.isoformat()
-
-
-def build_filter(
-    langs: Sequence[str], docs: Sequence[str], since: str | None, until: str | None
-) -> Any:
-    """The filter every search applies: passages only, then language, document and date."""
-    restriction = build_restriction(langs, docs, since, until)
-    kind = wq.Term("kind", "passage")
-    return kind if restriction is None else wq.And([kind, *restriction.subqueries])
-
-
-def build_restriction(
-    langs: Sequence[str], docs: Sequence[str], since: str | None, until: str | None
-) -> Any:
-    """The language, document and date filters, or None when there are none."""
-    parts: list[Any] = []
-    if langs:
-        parts.append(wq.Or([wq.Term("lang", lang) for lang in langs]))
-    if docs:
-        parts.append(wq.Or([wq.Wildcard("doc_id", d) if any(c in d for c in "*?[") else wq.Term("doc_id", d) for d in docs]))
-    if since or until:
-        low = parse_date_bound(since, "--since", end=False) if since else None
-        high = parse_date_bound(until, "--until", end=True) if until else None
-        parts.append(wq.TermRange("date", low, high))
-    return wq.And(parts) if parts else None

@@ -84,19 +84,9 @@ def open_whoosh(index_dir: Path) -> Any:
         raise IndexMissing(f"index at {index_dir} is unreadable ({exc}); rebuild it with `policy-search ingest --rebuild`") from exc
 
 
-def records_in(ix: Any) -> dict[str, DocumentInfo]:
+def records_in(searcher: Any) -> dict[str, DocumentInfo]:
     """The document records an open index holds, by doc_id."""
-    with ix.searcher() as searcher:
-        return {
-            fields["doc_id"]: DocumentInfo(**fields["meta"])
-            for fields in searcher.documents(kind="doc")
-        }
-
-
-def document_records(index_dir: Path) -> list[DocumentInfo]:
-    """The indexed documents, sorted by doc_id."""
-    records = records_in(open_whoosh(index_dir))
-    return [records[k] for k in sorted(records)]
+    return {fields["doc_id"]: DocumentInfo(**fields["meta"]) for fields in searcher.documents(kind="doc")}
 
 
 def building_dir(index_dir: Path) -> Path:
