@@ -23,3 +23,7 @@ class IndexLocked(PolicySearchError):
 
 class QueryError(PolicySearchError):
     """A malformed query or filter."""
+
+
+class IndexUnreachable(PolicySearchError):
+    """The cluster that holds the index cannot be reached, refuses us, or is not one we support."""

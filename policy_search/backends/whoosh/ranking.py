@@ -35,6 +35,7 @@ from whoosh.util.numeric import byte_to_length
 
 from policy_search.backends.whoosh.codec import PackedIds, PackedValues
 from policy_search.errors import QueryError
+from policy_search.search.rules import merge_by_language
 
 Docs = np.ndarray  # sorted, distinct docnums (int64)
 
@@ -143,7 +144,8 @@ class Ranker:
 
         With ``exact``, the passages it matches come before the other matches of ``query``.
         With ``languages`` (in order of preference), hits that fall in several of them are
-        merged by their score relative to the best passage of their language: see _merge.
+        merged by their score relative to the best passage of their language: see
+        search.rules.merge_by_language.
         """
         run = _Run(self, allowed)
         matched = run.matches(query)
@@ -162,7 +164,7 @@ class Ranker:
                 _top(matched[mask], scores[mask], [b.subset(mask) for b in run.bonuses], limit - len(top), run.phrase_among)
                 for mask in groups
             ]
-            top += lists[0] if len(lists) == 1 else _merge(lists, limit - len(top))
+            top += lists[0] if len(lists) == 1 else merge_by_language(lists, limit - len(top))
         return Ranked(tuple(top), len(matched), run.terms_of([doc for doc, _ in top]), int(tiers[0].sum()))
 
     def language_docs(self, lang: str) -> Docs:
@@ -613,22 +615,6 @@ def _top(docs: Docs, sure: np.ndarray, bonuses: list[_Bonus], limit: int, among:
             elif entry > exact[0]:
                 heapq.heapreplace(exact, entry)
     return [(-neg, s) for s, neg in sorted(exact, reverse=True)]
-
-
-def _merge(lists: list[list[tuple[int, float]]], limit: int) -> list[tuple[int, float]]:
-    """Ranked lists of several languages as one, by score relative to the best of each list.
-
-    BM25 scores of different fields are not comparable (a Chinese run with its phrase bonus
-    scores in the hundreds, a French word in single digits), so the best passage of every
-    language scores 1.0 and comes first, in the order the lists are given; after that,
-    passages go by relative score, and on a tie by their rank in their own list.
-    """
-    entries = []
-    for order, ranked in enumerate(lists):
-        best = ranked[0][1] if ranked and ranked[0][1] > 0 else 1.0
-        entries += [(-score / best, rank, order, doc) for rank, (doc, score) in enumerate(ranked)]
-    entries.sort()
-    return [(doc, -relative) for relative, _, _, doc in entries[:limit]]
 
 
 def _best(scores: np.ndarray, limit: int) -> np.ndarray:
