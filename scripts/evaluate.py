@@ -96,7 +96,7 @@ def evaluate(
     return per_lang, per_query
 
 
-def corpus_passages(index_path: Path) -> list[dict[str, object]]:
+def corpus_passages(index_path: Path | str) -> list[dict[str, object]]:
     """Every passage of an index, in reading order, with what evaluate.py and bench.py need."""
     from policy_search import open_index
 
@@ -108,7 +108,7 @@ def corpus_passages(index_path: Path) -> list[dict[str, object]]:
     ]
 
 
-def run(index_path: Path, naive_path: Path) -> dict[str, object]:
+def run(index_path: Path | str, naive_path: Path) -> dict[str, object]:
     """Both engines on every judged query; builds the naive index if it is not there."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import baseline
@@ -143,9 +143,13 @@ def table(result: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def index_location(value: str) -> Path | str:
+    return value if value.startswith("opensearch://") else Path(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Ranking quality on the judged queries.")
-    parser.add_argument("--index", type=Path, help="an index of ./corpus (default: build one in a temporary folder)")
+    parser.add_argument("--index", type=index_location, help="an index of ./corpus, a folder or opensearch://HOST:PORT/NAME (default: build one in a temporary folder)")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--queries", action="store_true", help="list each query's first relevant rank (0: none in the top 10)")
     args = parser.parse_args(argv)

@@ -15,12 +15,11 @@ from typing import Any
 from whoosh import query as wq
 
 from policy_search.backends import Filters
-from policy_search.backends.opensearch.mapping import escape
+from policy_search.backends.opensearch.mapping import K1, escape
 from policy_search.backends.whoosh.searcher import is_glob
 from policy_search.errors import QueryError
 
 _KEYWORDS = ("kind", "doc_id", "lang", "date")
-_MATCH_ALL: dict[str, Any] = {"match_all": {}}
 
 
 def to_dsl(query: Any, named: bool = True) -> dict[str, Any]:
@@ -36,13 +35,17 @@ def to_dsl(query: Any, named: bool = True) -> dict[str, Any]:
 
     boost = float(getattr(query, "boost", 1.0))
     if kind is wq.Term:
-        value = query.text if query.fieldname in _KEYWORDS else escape(query.text)
-        return {"term": {query.fieldname: {"value": value, "boost": boost, **label("t", query.fieldname, query.text)}}}
+        if query.fieldname in _KEYWORDS:
+            return {"term": {query.fieldname: {"value": query.text, "boost": boost}}}
+        return _term(query.fieldname, query.text, boost, label("t", query.fieldname, query.text))
     if kind is wq.Phrase:
         if query.slop != 1:
             raise QueryError("sloppy phrases are not supported")
+        # Whoosh scores a phrase as the sum of its words' scores, times its boost: the phrase
+        # only filters, its words score
         words = " ".join(escape(w) for w in query.words)
-        return {"match_phrase": {query.fieldname: {"query": words, "boost": boost, **label("p", query.fieldname, *query.words)}}}
+        phrase = {"match_phrase": {query.fieldname: {"query": words, **label("p", query.fieldname, *query.words)}}}
+        return _bool(filter=[phrase], should=[_term(query.fieldname, w, boost, {}) for w in query.words])
     if kind is wq.Prefix:
         prefix = {"value": escape(query.text), "rewrite": "constant_score", "boost": boost, **label("*", query.fieldname, query.text)}
         return {"prefix": {query.fieldname: prefix}}
@@ -63,6 +66,12 @@ def to_dsl(query: Any, named: bool = True) -> dict[str, Any]:
     if kind is wq.Not:
         return _bool(must=[{"match_all": {"boost": 1.0}}], must_not=[sub(query.query)], boost=boost)
     raise QueryError(f"the OpenSearch backend cannot evaluate a {kind.__name__} query")
+
+
+def _term(field: str, text: str, boost: float, named: dict[str, str]) -> dict[str, Any]:
+    """A word of a token field; Whoosh's BM25 is Lucene's times (k1 + 1) (the field's boost is
+    in its similarity: mapping.py)."""
+    return {"term": {field: {"value": escape(text), "boost": boost * (K1 + 1), **named}}}
 
 
 def _bool(boost: float = 1.0, **parts: Any) -> dict[str, Any]:

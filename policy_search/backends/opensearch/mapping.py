@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from policy_search.backends.whoosh.codec import read_varints
+from policy_search.backends.whoosh.store import FIELD_BOOSTS
 from policy_search.model import LANGUAGES, Document, DocumentInfo
 
 #: text field name prefixes (whose values are token strings) and the analysis of each language
@@ -28,9 +29,12 @@ TEXT_FIELDS = tuple(f"{kind}_{lang}" for lang in TEXT_LANGS for kind in KINDS)
 #: fields searched by term counts only, never by phrase (as in the Whoosh schema)
 COUNTS_ONLY = tuple(f"{kind}_han" for kind in KINDS)
 
+K1, B = 1.2, 0.75  # BM25's, as Whoosh has them
 MAX_TOKEN = 4096  # characters; longer tokens are cut, alike at ingest and at query time
 _ESCAPED = 0xF0000  # supplementary private use area A: characters no document holds as text
-_FILLER = "\U000ffffd"  # a position no token took (never searched)
+#: a position no token took, and the whole of a field a passage lacks: Whoosh's BM25F counts
+#: every document in a field's idf and average length, Lucene only those that have the field
+FILLER = "\U000ffffd"
 
 #: the index's own format: a change that needs a rebuild bumps it
 FORMAT_VERSION = 1
@@ -62,12 +66,16 @@ def token_string(field: str, items: Iterable[tuple[bytes, int, float, bytes]]) -
             at.setdefault(position, []).append(word)
     if not at:
         return ""
-    return " ".join("|".join(at[p]) if p in at else _FILLER for p in range(max(at) + 1))
+    return " ".join("|".join(at[p]) if p in at else FILLER for p in range(max(at) + 1))
 
 
 def index_body(shards: int, replicas: int) -> dict[str, Any]:
     """The settings and mapping of a new index."""
-    text: dict[str, Any] = {"type": "text", "analyzer": ANALYZER, "index_options": "positions"}
+    def text(name: str) -> dict[str, Any]:
+        kind = name.partition("_")[0]
+        options = "freqs" if name in COUNTS_ONLY else "positions"
+        return {"type": "text", "analyzer": ANALYZER, "index_options": options, "similarity": f"policy_search_{kind}"}
+
     properties: dict[str, Any] = {
         "kind": {"type": "keyword"},
         "doc_id": {"type": "keyword"},
@@ -78,7 +86,7 @@ def index_body(shards: int, replicas: int) -> dict[str, Any]:
         "gen": {"type": "integer"},
         "seq": {"type": "long"},
         "stored": {"type": "object", "enabled": False},
-        **{name: {**text, "index_options": "freqs"} if name in COUNTS_ONLY else text for name in TEXT_FIELDS},
+        **{name: text(name) for name in TEXT_FIELDS},
     }
     return {
         "settings": {
@@ -88,6 +96,11 @@ def index_body(shards: int, replicas: int) -> dict[str, Any]:
                 # replicas of a node that left are made again at once, not after a minute
                 "unassigned.node_left.delayed_timeout": "5s",
                 "max_result_window": 10000,
+            },
+            # Whoosh's BM25F weighs a heading's word by multiplying its count by the field's boost:
+            # idf * (k1 + 1) * b c / (b c + k1 n) is Lucene's BM25 with k1 / b, times (k1 + 1)
+            "similarity": {
+                f"policy_search_{kind}": {"type": "BM25", "k1": K1 / boost, "b": B} for kind, boost in FIELD_BOOSTS.items()
             },
             "analysis": {
                 "tokenizer": {ANALYZER: {"type": "whitespace", "max_token_length": MAX_TOKEN}},
@@ -137,8 +150,8 @@ def documents_of(
             "seq": first_seq + n,
             "stored": stored,
         }
-        for name, value in fields.items():
-            source[name] = token_string(name, value.items)
+        for name in TEXT_FIELDS:
+            source[name] = token_string(name, fields[name].items) if name in fields else FILLER
         yield passage_id(doc.doc_id, gen, passage.ordinal), source
     record = DocumentInfo.of(doc, root)
     yield record_id(doc.doc_id, gen), {
@@ -148,6 +161,7 @@ def documents_of(
         "gen": gen,
         "seq": first_seq + len(doc.passages),
         "stored": {"meta": record.__dict__.copy()},
+        **dict.fromkeys(TEXT_FIELDS, FILLER),
     }
 
 
