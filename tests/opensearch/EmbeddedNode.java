@@ -18,6 +18,7 @@ import org.opensearch.common.settings.Settings;
 import org.opensearch.env.Environment;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
+import org.opensearch.painless.PainlessPlugin;
 import org.opensearch.transport.Netty4Plugin;
 
 public class EmbeddedNode {
@@ -25,7 +26,7 @@ public class EmbeddedNode {
     /** Node's constructor that takes plugin classes is protected: this is all the subclass is for. */
     static final class WithPlugins extends Node {
         WithPlugins(Environment environment) {
-            super(environment, List.of(Netty4Plugin.class, CommonAnalysisPlugin.class), true);
+            super(environment, List.of(Netty4Plugin.class, CommonAnalysisPlugin.class, PainlessPlugin.class), true);
         }
     }
 

@@ -15,7 +15,7 @@ from typing import Any
 from whoosh import query as wq
 
 from policy_search.backends import Filters
-from policy_search.backends.opensearch.mapping import K1, escape
+from policy_search.backends.opensearch.mapping import escape
 from policy_search.backends.whoosh.searcher import is_glob
 from policy_search.errors import QueryError
 
@@ -47,7 +47,8 @@ def to_dsl(query: Any, named: bool = True) -> dict[str, Any]:
         phrase = {"match_phrase": {query.fieldname: {"query": words, **label("p", query.fieldname, *query.words)}}}
         return _bool(filter=[phrase], should=[_term(query.fieldname, w, boost, {}) for w in query.words])
     if kind is wq.Prefix:
-        prefix = {"value": escape(query.text), "rewrite": "constant_score", "boost": boost, **label("*", query.fieldname, query.text)}
+        # each word it stands for scored, as Whoosh scores a prefix (an Or of its words)
+        prefix = {"value": escape(query.text), "rewrite": "scoring_boolean", "boost": boost, **label("*", query.fieldname, query.text)}
         return {"prefix": {query.fieldname: prefix}}
     if kind is wq.Every:
         return {"match_all": {"boost": boost}}
@@ -69,9 +70,8 @@ def to_dsl(query: Any, named: bool = True) -> dict[str, Any]:
 
 
 def _term(field: str, text: str, boost: float, named: dict[str, str]) -> dict[str, Any]:
-    """A word of a token field; Whoosh's BM25 is Lucene's times (k1 + 1) (the field's boost is
-    in its similarity: mapping.py)."""
-    return {"term": {field: {"value": escape(text), "boost": boost * (K1 + 1), **named}}}
+    """A word of a token field, scored by the field's similarity (mapping.py)."""
+    return {"term": {field: {"value": escape(text), "boost": boost, **named}}}
 
 
 def _bool(boost: float = 1.0, **parts: Any) -> dict[str, Any]:

@@ -32,8 +32,9 @@ COUNTS_ONLY = tuple(f"{kind}_han" for kind in KINDS)
 K1, B = 1.2, 0.75  # BM25's, as Whoosh has them
 MAX_TOKEN = 4096  # characters; longer tokens are cut, alike at ingest and at query time
 _ESCAPED = 0xF0000  # supplementary private use area A: characters no document holds as text
-#: a position no token took, and the whole of a field a passage lacks: Whoosh's BM25F counts
-#: every document in a field's idf and average length, Lucene only those that have the field
+#: a position no token took; and one more token at the end of every field of every passage and
+#: record, so that Lucene's statistics count every document, as Whoosh's BM25F does (its idf and
+#: average length are over all documents), and the similarity can take it away again
 FILLER = "\U000ffffd"
 
 #: the index's own format: a change that needs a rebuild bumps it
@@ -97,11 +98,7 @@ def index_body(shards: int, replicas: int) -> dict[str, Any]:
                 "unassigned.node_left.delayed_timeout": "5s",
                 "max_result_window": 10000,
             },
-            # Whoosh's BM25F weighs a heading's word by multiplying its count by the field's boost:
-            # idf * (k1 + 1) * b c / (b c + k1 n) is Lucene's BM25 with k1 / b, times (k1 + 1)
-            "similarity": {
-                f"policy_search_{kind}": {"type": "BM25", "k1": K1 / boost, "b": B} for kind, boost in FIELD_BOOSTS.items()
-            },
+            "similarity": {f"policy_search_{kind}": _bm25f(boost) for kind, boost in FIELD_BOOSTS.items()},
             "analysis": {
                 "tokenizer": {ANALYZER: {"type": "whitespace", "max_token_length": MAX_TOKEN}},
                 "filter": {
@@ -111,6 +108,27 @@ def index_body(shards: int, replicas: int) -> dict[str, Any]:
             },
         },
         "mappings": {"dynamic": "strict", "_source": {"excludes": list(TEXT_FIELDS)}, "properties": properties},
+    }
+
+
+def _bm25f(field_boost: float) -> dict[str, Any]:
+    """Whoosh's BM25F, as the Whoosh backend scores (backends/whoosh/ranking.py): its idf,
+    log(N / (df + 1)) + 1 over every document (hence the FILLER in fields a passage lacks), a
+    word's count times its field's boost, and (k1 + 1) in the numerator. Lucene's BM25 differs
+    in all three, enough to swap passages whose scores are within a few per cent."""
+    return {
+        "type": "scripted",
+        # every length less the FILLER each field ends with; overlapping tokens (a compound word
+        # over its first part) count, as in Whoosh
+        "discount_overlaps": False,
+        "weight_script": {"source": "return query.boost * (Math.log(field.docCount / (term.docFreq + 1.0)) + 1.0);"},
+        "script": {
+            "source": (
+                f"double tf = doc.freq * {field_boost}; "
+                "double avg = (field.sumTotalTermFreq - field.docCount) / (double) field.docCount; "
+                f"return weight * tf * {K1 + 1} / (tf + {K1} * ({1 - B} + {B} * (doc.length - 1) / avg));"
+            )
+        },
     }
 
 
@@ -151,7 +169,7 @@ def documents_of(
             "stored": stored,
         }
         for name in TEXT_FIELDS:
-            source[name] = token_string(name, fields[name].items) if name in fields else FILLER
+            source[name] = f"{token_string(name, fields[name].items)} {FILLER}" if name in fields else FILLER
         yield passage_id(doc.doc_id, gen, passage.ordinal), source
     record = DocumentInfo.of(doc, root)
     yield record_id(doc.doc_id, gen), {

@@ -17,7 +17,7 @@ from policy_search.backends import Filters, Found
 from policy_search.backends.opensearch.connection import Location, unreachable
 from policy_search.backends.opensearch.dsl import filters_dsl, named_terms, to_dsl, visible
 from policy_search.backends.opensearch.mapping import fields_of, record_of
-from policy_search.errors import IndexMissing, PolicySearchError
+from policy_search.errors import IndexMissing, PolicySearchError, QueryError
 from policy_search.model import DocumentInfo
 from policy_search.search.rules import merge_by_language
 
@@ -133,6 +133,11 @@ class OpenSearchSearcher:
         except Exception as exc:
             if getattr(exc, "status_code", None) == 404:
                 raise IndexMissing(f"no index at {self.location.url}: it was removed") from None
+            if getattr(exc, "status_code", None) == 400 and "too_many" in str(exc):
+                raise QueryError(
+                    "a prefix of the query stands for more words in the index than OpenSearch takes in one query "
+                    "(indices.query.bool.max_clause_count): give more letters before the *"
+                ) from None
             raise unreachable(self.location, exc) from None
 
     def _terms(self, hit: dict[str, Any]) -> set[tuple[str, str]]:
