@@ -114,9 +114,11 @@ class OpenSearchBackend:
         return self.searcher().count()
 
     def cache_dir(self) -> Path:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        """In the user's cache folder (analysis.lexicon.cache_folder), by cluster and index."""
+        from policy_search.analysis.lexicon import cache_folder
+
         host, port = self.where.hosts[0]
-        return Path(base) / "policy-search" / "opensearch" / f"{host}-{port}-{self.where.name}"
+        return cache_folder() / "opensearch" / f"{host}-{port}-{self.where.name}"
 
 
 def _count(variable: str, default: int, minimum: int) -> int:

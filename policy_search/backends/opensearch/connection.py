@@ -115,6 +115,10 @@ def connect(location: Location, timeout: float = 30.0) -> Any:
     except ImportError:
         raise BadLocation(f"{location.url}: the OpenSearch backend needs opensearch-py: pip install 'policy-search[opensearch]'") from None
 
+    import logging
+
+    # the client logs every refused request as a warning; what matters reaches the user as one line
+    logging.getLogger("opensearch").setLevel(logging.ERROR)
     given = credentials()
     options: dict[str, Any] = {
         "hosts": [{"host": host, "port": port} for host, port in location.hosts],

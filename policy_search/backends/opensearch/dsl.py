@@ -107,7 +107,10 @@ def filters_dsl(filters: Filters) -> list[dict[str, Any]]:
     if filters.docs:
         found.append(_bool(should=[_doc_filter(d) for d in filters.docs], minimum_should_match=1))
     if filters.since or filters.until:
-        bounds = {key: value for key, value in (("gte", filters.since), ("lte", filters.until)) if value}
+        # an undated passage (its date is "") is in no date range, as in the Whoosh backend
+        bounds = {"gte": filters.since} if filters.since else {"gt": ""}
+        if filters.until:
+            bounds["lte"] = filters.until
         found.append({"range": {"date": bounds}})
     return found
 

@@ -39,6 +39,7 @@ from policy_search.errors import IndexLocked, IndexUnreachable, PolicySearchErro
 from policy_search.model import Document
 
 BATCH_ACTIONS = 1000
+DELETE_PAGE = 2000
 BATCH_BYTES = 8 * 1024 * 1024
 RETRIES = 10
 _RETRY_STATUS = {429, 502, 503, 504}
@@ -90,8 +91,22 @@ class OpenSearchWriter:
         hidden: list[dict[str, Any]] = [{"range": {"gen": {"gt": self.committed}}}]
         if replaced:
             hidden.append({"bool": {"filter": [{"terms": {"doc_id": list(replaced)}}, {"range": {"gen": {"lt": self.committed}}}]}})
-        body = {"query": {"bool": {"should": hidden, "minimum_should_match": 1, "must_not": [{"ids": {"values": [META_ID, DICTIONARY_ID]}}]}}}
-        call(self.location, self.client.delete_by_query, index=self.index, body=body, conflicts="proceed", refresh=True, slices="auto")
+        query = {"bool": {"should": hidden, "minimum_should_match": 1, "must_not": [{"ids": {"values": [META_ID, DICTIONARY_ID]}}]}}
+        self._delete_matching(query)
+
+    def _delete_matching(self, query: dict[str, Any]) -> None:
+        """Delete what ``query`` matches, a page of ids at a time (by search and ``_bulk``, not
+        ``_delete_by_query``, which lives in a module a cluster need not have)."""
+        call(self.location, self.client.indices.refresh, index=self.index)
+        body: dict[str, Any] = {"query": query, "size": DELETE_PAGE, "sort": [{"seq": "asc"}], "_source": False}
+        while True:
+            found = call(self.location, self.client.search, index=self.index, body=body)["hits"]["hits"]
+            if not found:
+                break
+            lines = [json.dumps({"delete": {"_index": self.index, "_id": hit["_id"]}}) + "\n" for hit in found]
+            self._send(lines, ok={404})
+            body["search_after"] = found[-1]["sort"]
+        call(self.location, self.client.indices.refresh, index=self.index)
 
     def add(self, doc: Document, analysed: PassageFields, root: Path) -> None:
         for doc_id, source in documents_of(doc, analysed, root, self.gen, self.next_seq):
@@ -107,6 +122,10 @@ class OpenSearchWriter:
 
     def _flush(self) -> None:
         pending, self._batch, self._batch_bytes = self._batch, [], 0
+        self._send(pending)
+
+    def _send(self, pending: list[str], ok: frozenset[int] | set[int] = frozenset()) -> None:
+        """Bulk actions, those refused for a while sent again (``ok``: statuses that are fine)."""
         pause = 0.5
         for _ in range(RETRIES):
             if not pending:
@@ -114,9 +133,9 @@ class OpenSearchWriter:
             answer = call(self.location, self.client.bulk, body="".join(pending), request_timeout=120)
             again = []
             for action, item in zip(pending, answer["items"], strict=True):
-                result = item.get("index", {})
+                result = next(iter(item.values()))
                 status = int(result.get("status", 500))
-                if status < 300:
+                if status < 300 or status in ok:
                     continue
                 if status not in _RETRY_STATUS:
                     reason = (result.get("error") or {}).get("reason", "") if isinstance(result.get("error"), dict) else result.get("error")
