@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -208,7 +208,7 @@ def _colour_enabled(no_color: bool, out: IO[str]) -> bool:
 _MARK = re.compile(r"\[\[(.+?)\]\]", re.S)
 
 
-def _print_text(hits: list[Hit], total: int, offset: int, out: IO[str], colour: bool, exact: int) -> None:
+def _print_text(hits: Sequence[Hit], total: int, offset: int, out: IO[str], colour: bool, exact: int) -> None:
     for hit in hits:
         # the document's text is made printable first, so the only escape codes are our colours
         snippet = printable(hit.snippet or hit.text[:200])

@@ -21,7 +21,7 @@ import functools
 import importlib
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,7 +39,7 @@ def _module(name: str, **attributes: Any) -> types.ModuleType:
 
 
 @contextmanager
-def _standing_in(modules: dict[str, types.ModuleType | None]) -> Iterator[None]:
+def _standing_in(modules: Mapping[str, types.ModuleType | None]) -> Iterator[None]:
     """``modules`` in place of the real ones (None: an import of it fails) for the imports
     made inside, unless the real one is already imported."""
     placed = [name for name in modules if name not in sys.modules]

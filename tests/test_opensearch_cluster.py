@@ -16,7 +16,7 @@ from policy_search.output.saved import parse_queries, run_queries
 from .conftest import CORPUS
 from .opensearch.node import health, wait_for
 
-pytestmark = [pytest.mark.server, pytest.mark.slow]
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.cluster]
 
 JUDGED = tomllib.loads((Path(__file__).parent / "eval" / "judgements.toml").read_text(encoding="utf-8"))["query"]
 QUERIES = parse_queries({"defaults": {"limit": 2000}, "query": [{"name": q["id"], "q": q["q"]} for q in JUDGED]}, Path("judged.toml"))

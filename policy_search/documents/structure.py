@@ -207,11 +207,11 @@ def _heading_of(lines: list[_Line], index: int) -> tuple[_Heading | None, int]:
         return None, index
     if rule.label_only and len(text.split()) <= 2:
         # "Section 1" / "Box 12": the title is on the next non-blank line
-        nxt = after
-        while nxt < len(lines) and not lines[nxt].text:
-            nxt += 1
-        if nxt < len(lines) and _is_heading_title(lines[nxt].text):
-            return _Heading(f"{text} {lines[nxt].text}", rule.rank), nxt + 1
+        at = after
+        while at < len(lines) and not lines[at].text:
+            at += 1
+        if at < len(lines) and _is_heading_title(lines[at].text):
+            return _Heading(f"{text} {lines[at].text}", rule.rank), at + 1
     return _Heading(text, rule.rank, rule.article), after
 
 

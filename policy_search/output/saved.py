@@ -227,7 +227,7 @@ def parse_queries(data: Mapping[str, Any], path: Path) -> tuple[SavedQuery, ...]
         options, found = _read_options(table, defaults, skip={"name", "q"})
         own += found
         problems += [f"{label}: {p}" for p in own]
-        if not own:
+        if not own and isinstance(name, str) and isinstance(q, str):
             queries.append(SavedQuery(name=name, q=q, options=options, position=position))
     if problems:
         raise QueryFileError(path, problems)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import TypeVar
 
-Doc = TypeVar("Doc", bound=Hashable)
+Doc = TypeVar("Doc")
 
 
 def merge_by_language(lists: Sequence[Sequence[tuple[Doc, float]]], limit: int) -> list[tuple[Doc, float]]:

@@ -93,7 +93,7 @@ def credentials() -> Credentials:
     unknown = set(merged) - set(Credentials.__dataclass_fields__)
     if unknown:
         raise BadLocation(f"{path}: unknown setting(s) {', '.join(sorted(unknown))} (it takes user, password, tls, ca_certs, verify)")
-    flags = {key: _flag(key, merged[key]) for key in ("tls", "verify") if key in merged}
+    flags: dict[str, bool] = {key: _flag(key, merged[key]) for key in ("tls", "verify") if key in merged}
     return Credentials(**{**merged, **flags})
 
 

@@ -185,7 +185,7 @@ def documents_of(
 
 def fields_of(source: dict[str, Any]) -> dict[str, Any]:
     """A passage's fields as the Whoosh backend stores them, from its ``_source``."""
-    fields = {key: source[key] for key in ("kind", "doc_id", "passage", "lang", "date") if key in source}
+    fields: dict[str, Any] = {key: source[key] for key in ("kind", "doc_id", "passage", "lang", "date") if key in source}
     fields.update(source.get("stored") or {})
     return fields
 

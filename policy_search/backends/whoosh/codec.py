@@ -38,7 +38,7 @@ import pickle
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING, Any
@@ -261,6 +261,8 @@ PACKED_FROM = 64
 
 
 class _PostingsWriter(W3PostingsWriter):
+    _ids: Sequence[int]  # the block being filled (W3PostingsWriter's)
+
     def add_postings(self, entry: TermPostings) -> None:
         """A term's postings, as ``add_posting`` would take them one by one."""
         limit = self._blocklimit

@@ -548,20 +548,21 @@ def _blocks(reader: Any, fieldname: str, tbytes: bytes, offset: int) -> Iterator
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
     if not isinstance(matcher, W3LeafMatcher) or matcher._byteids:
-        ids, weights, values = [], [], []
+        one_ids, one_weights, one_values = [], [], []
         while matcher.is_active():  # a term with one posting is kept in the term index itself
-            ids.append(matcher.id() + offset)
-            weights.append(matcher.weight())
-            values.append(matcher.value() or b"")
+            one_ids.append(matcher.id() + offset)
+            one_weights.append(matcher.weight())
+            one_values.append(matcher.value() or b"")
             matcher.next()
-        if ids:
-            yield np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64), values
+        if one_ids:
+            yield np.array(one_ids, dtype=np.int64), np.array(one_weights, dtype=np.float64), one_values
         return
     postfile = matcher._postfile
     while matcher.is_active():
         data = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-        gaps, weights, values = loads(zlib.decompress(data) if matcher._compression else data)
+        gaps, stored_weights, stored_values = loads(zlib.decompress(data) if matcher._compression else data)
         count = matcher._blocklength
+        ids: np.ndarray
         if isinstance(gaps, PackedIds):
             ids = np.empty(count, dtype=np.int64)
             ids[0] = gaps.first + offset
@@ -569,15 +570,18 @@ def _blocks(reader: Any, fieldname: str, tbytes: bytes, offset: int) -> Iterator
             ids[1:] += ids[0]
         else:  # a small block, pickled as W3 does
             ids = np.cumsum(np.asarray(gaps), dtype=np.int64) + offset
-        if weights is None or isinstance(weights, (float, int)):
-            weights = np.full(count, 1.0 if weights is None else float(weights))
+        if stored_weights is None or isinstance(stored_weights, (float, int)):
+            weights = np.full(count, 1.0 if stored_weights is None else float(stored_weights))
         else:
-            weights = np.asarray(weights, dtype=np.float64)
-        if values is None:  # a format without values
+            weights = np.asarray(stored_weights, dtype=np.float64)
+        values: Sequence[bytes]
+        if stored_values is None:  # a format without values
             values = ()
-        elif isinstance(values, bytes):  # values of a fixed size, joined
+        elif isinstance(stored_values, bytes):  # values of a fixed size, joined
             size = matcher._fixedsize
-            values = [values[i : i + size] for i in range(0, len(values), size)]
+            values = [stored_values[i : i + size] for i in range(0, len(stored_values), size)]
+        else:
+            values = stored_values
         yield ids, weights, values
         matcher._next_block()
 

@@ -951,8 +951,8 @@ def _running_lines(pages: list[PageText]) -> tuple[set[tuple[int, int]], dict[in
             labels.setdefault(page_number, str(value))
     # the most frequent running text, the shorter of equals: "Instructions for Form 1040NR"
     # over "Instructions for Form 1040NR 7:48 - 6-DEC-2007"
-    title = min(titles.items(), key=lambda item: (-item[1], len(item[0])), default=("", 0))
-    return running, labels, title[0] if title[1] >= 2 else ""
+    best = min(titles.items(), key=lambda item: (-item[1], len(item[0])), default=("", 0))
+    return running, labels, best[0] if best[1] >= 2 else ""
 
 
 def _is_article(text: str) -> bool:
