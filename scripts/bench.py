@@ -158,9 +158,10 @@ class Measured:
     stdout: str
 
 
-def measured(command: list[str]) -> Measured:
+def measured(command: list[str], env: dict[str, str] | None = None) -> Measured:
     """Run a command (exit status 0 or 1); its seconds, its own peak memory and its output."""
-    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=False,
+                          env={**os.environ, **(env or {})})
     *errors, last = done.stderr.splitlines() or [""]
     if done.returncode not in (0, 1):  # 1: some file failed, the rest is indexed; or no hits
         raise RuntimeError(f"{' '.join(command[:4])} failed: {' '.join(errors)[-500:]}")
@@ -186,23 +187,32 @@ def query_file(path: Path) -> Path:
 # --- the three engines ----------------------------------------------------------------------------
 
 
-def bench_ours(corpus: Path, work: Path, jobs_list: Sequence[int], text_bytes: int) -> dict[str, object]:
+def bench_ours(
+    corpus: Path, work: Path, jobs_list: Sequence[int], text_bytes: int, location: str | None = None, bulk: Sequence[int] = ()
+) -> dict[str, object]:
+    """Our engine on a Whoosh folder, or (``location``) on an OpenSearch index; ``bulk``: the
+    OpenSearch batch sizes to try (actions per ``_bulk``), with the largest number of jobs."""
     from policy_search import open_index
+    from policy_search.backends import open_backend
 
     result: dict[str, object] = {}
-    index_path = work / "ours"
-    for jobs in jobs_list:
-        shutil.rmtree(index_path, ignore_errors=True)
-        shutil.rmtree(index_path.with_name(f".{index_path.name}.cache"), ignore_errors=True)
-        command = [sys.executable, "-m", "policy_search", "ingest", str(corpus), "--index", str(index_path), "--jobs", str(jobs), "--silent"]
-        done = measured(command)
+    index_path: Path | str = location or work / "ours"
+    cache = open_backend(index_path).cache_dir()
+    runs = [(jobs, None) for jobs in jobs_list] + [(max(jobs_list), size) for size in bulk]
+    for jobs, batch in runs:
+        if location is None:
+            shutil.rmtree(index_path, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)  # from scratch: every file read again
+        command = [sys.executable, "-m", "policy_search", "ingest", str(corpus), "--index", str(index_path), "--jobs", str(jobs), "--silent", "--rebuild"]
+        done = measured(command, {"POLICY_SEARCH_OPENSEARCH_BATCH": str(batch)} if batch else {})
         passages = int(done.stdout.rsplit(";", 1)[1].split()[0])
-        result[f"ingest_s_jobs{jobs}"] = round(done.seconds, 1)
-        result[f"passages_per_s_jobs{jobs}"] = round(passages / done.seconds)
+        key = f"bulk{batch}" if batch else f"jobs{jobs}"
+        result[f"ingest_s_{key}"] = round(done.seconds, 1)
+        result[f"passages_per_s_{key}"] = round(passages / done.seconds)
         result["passages"] = passages
         # the writing process or one of its workers, whichever grew most
         result["peak_mb_ingest"] = max(float(result.get("peak_mb_ingest", 0)), round(done.peak_mb, 1))  # type: ignore[arg-type]
-    size = folder_size(index_path)
+    size = folder_size(index_path) if location is None else opensearch_size(location)
     result["index_mb"] = round(size / 1e6, 1)
     result["index_to_text"] = round(size / text_bytes, 2)
     index = open_index(index_path)
@@ -219,6 +229,15 @@ def bench_ours(corpus: Path, work: Path, jobs_list: Sequence[int], text_bytes: i
     done = measured([sys.executable, "-m", "policy_search", "run", str(run_file), "--index", str(index_path), "--out", str(work / "run.csv")])
     result["run_s"], result["peak_mb_run"] = round(done.seconds, 1), round(done.peak_mb, 1)
     return result
+
+
+def opensearch_size(location: str) -> int:
+    """The bytes an OpenSearch index takes on disk, its primaries only (a replica is a copy)."""
+    from policy_search.backends.opensearch.connection import connect, parse_location
+
+    where = parse_location(location)
+    stats = connect(where).indices.stats(index=where.name, metric="store")
+    return int(stats["_all"]["primaries"]["store"]["size_in_bytes"])
 
 
 def bench_naive(passages: list[dict[str, object]], work: Path, text_bytes: int) -> dict[str, object]:
@@ -324,17 +343,21 @@ def estimate(runs: dict[int, dict[str, object]]) -> str:
 
 
 def report(size: int, run: dict[str, dict[str, object]]) -> str:
-    ours, naive, tantivy_ = run["ours"], run["naive"], run["tantivy"]
+    ours, naive, tantivy_, cluster = run["ours"], run["naive"], run["tantivy"], run.get("opensearch", {})
     lines = [f"\n### {size:,} passages ({ours.get('passages')} after our ingest)", "",
-             "| figure | ours | naive | ours/naive | tantivy | ours/tantivy |", "| --- | --- | --- | --- | --- | --- |"]
-    for key, label, _ in FIGURES:
-        mine, theirs, rust = ours.get(key), naive.get(key), tantivy_.get(key)
+             "| figure | ours | naive | ours/naive | tantivy | ours/tantivy | ours on OpenSearch |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    bulk = [(key, f"ingest passages/s, 2 jobs, {key[len('passages_per_s_bulk'):]} a bulk request") for key in cluster if key.startswith("passages_per_s_bulk")]
+    for key, label in [(key, label) for key, label, _ in FIGURES] + bulk:
+        mine, theirs, rust, remote = ours.get(key), naive.get(key), tantivy_.get(key), cluster.get(key)
 
         def ratio(a: object, b: object) -> str:
             return f"{a / b:.2f}" if isinstance(a, int | float) and isinstance(b, int | float) and b else "-"
 
-        lines.append(f"| {label} | {mine if mine is not None else '-'} | {theirs if theirs is not None else '-'} | "
-                     f"{ratio(mine, theirs)} | {rust if rust is not None else '-'} | {ratio(mine, rust)} |")
+        def shown(value: object) -> str:
+            return "-" if value is None else str(value)
+
+        lines.append(f"| {label} | {shown(mine)} | {shown(theirs)} | {ratio(mine, theirs)} | {shown(rust)} | {ratio(mine, rust)} | {shown(remote)} |")
     return "\n".join(lines)
 
 
@@ -344,8 +367,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="corpus sizes in passages")
     parser.add_argument("--large", action="store_true", help="add 1,000,000 passages (built once, cached in .bench/)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="ingest with these numbers of processes")
+    parser.add_argument("--skip-ours", action="store_true", help="not the Whoosh backend (with --backend: OpenSearch alone)")
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--skip-tantivy", action="store_true")
+    parser.add_argument("--backend", help="also our engine on this OpenSearch cluster (opensearch://HOST:PORT[,HOST:PORT]); indices bench-SIZE")
+    parser.add_argument("--bulk", type=int, nargs="*", default=[], help="with --backend, also ingest with these actions per _bulk request")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     args = parser.parse_args(argv)
     sizes = args.sizes + ([1_000_000] if args.large else [])
@@ -374,10 +400,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {size:,} passages, {text_bytes / 1e6:.1f} MB of text", file=sys.stderr)
             run = {
                 "text_mb": round(text_bytes / 1e6, 1),
-                "ours": bench_ours(cached, work / f"run-{size}", args.jobs, text_bytes),
+                "ours": {} if args.skip_ours else bench_ours(cached, work / f"run-{size}", args.jobs, text_bytes),
                 "naive": {} if args.skip_naive else bench_naive(passages, work / f"run-{size}", text_bytes),
                 "tantivy": {} if args.skip_tantivy else bench_tantivy(passages, work / f"run-{size}", text_bytes),
             }
+            if args.backend:
+                location = f"{args.backend.rstrip('/')}/bench-{size}"
+                run["opensearch"] = bench_ours(cached, work / f"run-{size}", args.jobs, text_bytes, location, args.bulk)
             results["runs"][str(size)] = run  # type: ignore[index]
             print(report(size, run), flush=True)
             shutil.rmtree(work / f"run-{size}", ignore_errors=True)

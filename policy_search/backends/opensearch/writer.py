@@ -38,7 +38,7 @@ from policy_search.backends.opensearch.mapping import (
 from policy_search.errors import IndexLocked, IndexUnreachable, PolicySearchError
 from policy_search.model import Document
 
-BATCH_ACTIONS = 1000
+BATCH_ACTIONS = 1000  # actions a _bulk request (POLICY_SEARCH_OPENSEARCH_BATCH to try others)
 DELETE_PAGE = 2000
 BATCH_BYTES = 8 * 1024 * 1024
 RETRIES = 10
@@ -68,6 +68,7 @@ class OpenSearchWriter:
         self.replaced: set[str] = set()
         self.settings = {"format": FORMAT_VERSION, "dictionary": dictionary_digest(dictionary), "ocr": ocr}
         self._batch: list[str] = []
+        self.batch_actions = _batch_actions()
         self._batch_bytes = 0
         if fresh:
             self.index = f"{location.name}-{time.time_ns()}"
@@ -113,7 +114,7 @@ class OpenSearchWriter:
             action = json.dumps({"index": {"_index": self.index, "_id": doc_id}}) + "\n" + json.dumps(source, ensure_ascii=False) + "\n"
             self._batch.append(action)
             self._batch_bytes += len(action)
-            if len(self._batch) >= BATCH_ACTIONS or self._batch_bytes >= BATCH_BYTES:
+            if len(self._batch) >= self.batch_actions or self._batch_bytes >= BATCH_BYTES:
                 self._flush()
         self.next_seq += len(doc.passages) + 1
 
@@ -187,6 +188,15 @@ class OpenSearchWriter:
                 self._clean(())
         except Exception:
             pass  # what it wrote is not seen, and the next ingest deletes it
+
+
+def _batch_actions() -> int:
+    value = os.environ.get("POLICY_SEARCH_OPENSEARCH_BATCH", "").strip()
+    if not value:
+        return BATCH_ACTIONS
+    if not value.isdigit() or int(value) < 1:
+        raise IndexUnreachable(f"POLICY_SEARCH_OPENSEARCH_BATCH: {value!r} is not a whole number of at least 1")
+    return int(value)
 
 
 def read_meta(client: Any, location: Location) -> dict[str, Any]:
