@@ -57,9 +57,19 @@ class OpenSearchBackend:
         index, committed, replaced = meta["_index"], int(stored["committed"]), tuple(stored.get("replaced", ()))
         if state is not None and (state.state.index, state.state.committed) == (index, committed):
             return state
-        dictionary = state.state.dictionary if state is not None and state.state.index == index else self._dictionary(index)
-        self._state = OpenSearchSearcher(self.client, self.where, Committed(index, committed, replaced, dictionary))
+        if state is not None and state.state.index == index:
+            dictionary, shards = state.state.dictionary, state.state.shards
+        else:
+            dictionary, shards = self._dictionary(index), self._shards(index)
+        self._state = OpenSearchSearcher(self.client, self.where, Committed(index, committed, replaced, dictionary, shards))
         return self._state
+
+    def _shards(self, index: str) -> int:
+        try:
+            found = self.client.indices.get_settings(index=index, name="index.number_of_shards")
+        except Exception as exc:
+            raise unreachable(self.where, exc) from None
+        return int(found[index]["settings"]["index"]["number_of_shards"])
 
     def _dictionary(self, index: str) -> tuple[str, ...]:
         try:

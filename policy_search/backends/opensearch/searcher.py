@@ -36,6 +36,7 @@ class Committed:
     committed: int
     replaced: tuple[str, ...]
     dictionary: tuple[str, ...]
+    shards: int = 1
 
 
 @dataclass
@@ -64,8 +65,8 @@ class OpenSearchSearcher:
             tiers = [[*restricted, exact_dsl], [*restricted, {"bool": {"must_not": [exact_dsl]}}]]
         top: list[tuple[dict[str, Any], float]] = []
         counts = []
-        for tier in tiers:
-            groups = self._groups(matching, tier, languages, max(0, wanted - len(top)))
+        ranked_tiers = self._tiers(matching, tiers, languages, wanted)
+        for groups in ranked_tiers:
             counts.append(sum(total for total, _ in groups))
             lists = [ranked for total, ranked in groups if total] or [[]]
             if len(top) < wanted:
@@ -75,18 +76,40 @@ class OpenSearchSearcher:
         found = tuple((score, fields_of(hit["_source"]), frozenset(self._terms(hit))) for hit, score in hits)
         return Found(sum(counts), counts[0] if exact is not None else sum(counts), found)
 
-    def _groups(
-        self, matching: dict[str, Any], tier: list[dict[str, Any]], languages: Sequence[str], size: int
-    ) -> list[tuple[int, list[tuple[dict[str, Any], float]]]]:
-        """(total, best hits) of each preferred language, or of the tier as a whole when the
-        tier has none of them."""
-        groups = [self._ranked(matching, [*tier, {"term": {"lang": lang}}], size) for lang in languages]
-        if any(total for total, _ in groups):
-            return groups
-        return [self._ranked(matching, tier, size)]
+    def _tiers(
+        self, matching: dict[str, Any], tiers: list[list[dict[str, Any]]], languages: Sequence[str], size: int
+    ) -> list[list[tuple[int, list[tuple[dict[str, Any], float]]]]]:
+        """For each tier, (total, best hits) of each preferred language (or of the tier as a
+        whole, without them): in one round trip when the hits fit the result window."""
+        restrictions = [[[*tier, {"term": {"lang": lang}}] for lang in languages] or [tier] for tier in tiers]
+        if size > WINDOW:
+            found = [[self._ranked(matching, r, size) for r in groups] for groups in restrictions]
+        else:
+            bodies = [self._body(matching, r) | {"size": size} for groups in restrictions for r in groups]
+            lines: list[dict[str, Any]] = []
+            for body in bodies:
+                lines += [{"index": self.state.index, "search_type": self._search_type()}, body]
+            answers = iter(self._call(self.client.msearch, body=lines)["responses"])
+            found = []
+            for groups in restrictions:
+                tier_found = []
+                for _ in groups:
+                    answer = next(answers)
+                    if "error" in answer:
+                        raise unreachable(self.location, RuntimeError(str(answer["error"].get("reason", answer["error"]))))
+                    tier_found.append((answer["hits"]["total"]["value"], [(hit, float(hit["sort"][0])) for hit in answer["hits"]["hits"]]))
+                found.append(tier_found)
+        return found
+
+    def _body(self, matching: dict[str, Any], restrict: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"query": {"bool": {"must": [matching], "filter": restrict}}, "sort": ORDER, "track_total_hits": True}
+
+    def _search_type(self) -> str:
+        # the same idf on every shard, so that scores (and ties) do not depend on the sharding
+        return "dfs_query_then_fetch" if self.state.shards > 1 else "query_then_fetch"
 
     def _ranked(self, matching: dict[str, Any], restrict: list[dict[str, Any]], size: int) -> tuple[int, list[tuple[dict[str, Any], float]]]:
-        body = {"query": {"bool": {"must": [matching], "filter": restrict}}, "sort": ORDER, "track_total_hits": True}
+        body = self._body(matching, restrict)
         hits: list[tuple[dict[str, Any], float]] = []
         total = 0
         for page_total, page in self._pages(body, size):
@@ -108,7 +131,7 @@ class OpenSearchSearcher:
                 page_body = {**body, "size": min(PAGE, size - taken), "pit": {"id": pit, "keep_alive": "2m"}}
                 if after is not None:
                     page_body["search_after"] = after
-                answer = self._call(self.client.search, body=page_body, search_type="dfs_query_then_fetch")
+                answer = self._call(self.client.search, body=page_body, search_type=self._search_type())
                 page = answer["hits"]["hits"]
                 yield answer["hits"]["total"]["value"], page
                 if len(page) < page_body["size"]:
@@ -122,8 +145,7 @@ class OpenSearchSearcher:
                 pass  # it ends by itself after its keep_alive
 
     def _search(self, body: dict[str, Any]) -> Any:
-        # the same idf on every shard, so that scores (and ties) do not depend on the sharding
-        return self._call(self.client.search, index=self.state.index, body=body, search_type="dfs_query_then_fetch")
+        return self._call(self.client.search, index=self.state.index, body=body, search_type=self._search_type())
 
     def _call(self, method: Any, **kwargs: Any) -> Any:
         try:
