@@ -196,6 +196,7 @@ def bench_ours(
     from policy_search.backends import open_backend
 
     result: dict[str, object] = {}
+    work.mkdir(parents=True, exist_ok=True)
     index_path: Path | str = location or work / "ours"
     cache = open_backend(index_path).cache_dir()
     runs = [(jobs, None) for jobs in jobs_list] + [(max(jobs_list), size) for size in bulk]
