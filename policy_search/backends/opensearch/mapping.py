@@ -107,7 +107,12 @@ def index_body(shards: int, replicas: int) -> dict[str, Any]:
                 "analyzer": {ANALYZER: {"type": "custom", "tokenizer": ANALYZER, "filter": ["policy_search_stacked"]}},
             },
         },
-        "mappings": {"dynamic": "strict", "_source": {"excludes": list(TEXT_FIELDS)}, "properties": properties},
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {"made_by": "policy-search", "format": FORMAT_VERSION},
+            "_source": {"excludes": list(TEXT_FIELDS)},
+            "properties": properties,
+        },
     }
 
 

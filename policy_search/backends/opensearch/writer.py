@@ -71,6 +71,7 @@ class OpenSearchWriter:
         self.batch_actions = _batch_actions()
         self._batch_bytes = 0
         if fresh:
+            _remove_unfinished(client, location)
             self.index = f"{location.name}-{time.time_ns()}"
             body = index_body(shards, replicas)
             body["settings"]["index"]["refresh_interval"] = "-1"  # nobody reads it before the swap
@@ -211,6 +212,19 @@ def read_meta(client: Any, location: Location) -> dict[str, Any]:
                 f"no index at {location.url}: build one with `policy-search ingest PATH --index {location.url}`"
             ) from None
         raise unreachable(location, exc) from None
+
+
+def _remove_unfinished(client: Any, location: Location) -> None:
+    """Delete the indices of rebuilds that never finished (their process was killed before it
+    could clean up): NAME-<digits> behind no alias. Only a writer holding the lock calls this."""
+    found = call(location, client.indices.get_alias, index=f"{location.name}-*", ignore_unavailable=True, allow_no_indices=True)
+    for name, info in found.items():
+        suffix = name[len(location.name) + 1 :]
+        if not (suffix.isdigit() and len(suffix) >= 18) or info.get("aliases"):
+            continue
+        mapping = call(location, client.indices.get_mapping, index=name)[name]["mappings"]
+        if mapping.get("_meta", {}).get("made_by") == "policy-search":  # never an index of someone else's
+            call(location, client.indices.delete, index=name, ignore_unavailable=True)
 
 
 def _aliased(client: Any, location: Location) -> list[str]:
