@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -28,8 +28,10 @@ from policy_search.output.export import (
     write_json,
     write_jsonl,
 )
-from policy_search.output.saved import RUN_FIELDS, QueryOutcome, SavedQuery, read_queries, run_queries
 from policy_search.terminal import json_text, printable
+
+if TYPE_CHECKING:  # imported by `run` alone: a search process has no use for TOML or batches
+    from policy_search.output.saved import QueryOutcome, SavedQuery
 
 DEFAULT_CORPUS = Path("corpus")
 
@@ -345,6 +347,8 @@ def run(ctx: click.Context, queries_file: Path, index_dir: Location | None, fmt:
         policy-search run scripts/queries/regional-development.toml
         policy-search run weekly.toml --format xlsx --out weekly.xlsx --dedupe
     """
+    from policy_search.output.saved import RUN_FIELDS, read_queries, run_queries
+
     with _errors(ctx):
         queries = read_queries(queries_file)
         _check_output(Format(fmt), out)

@@ -16,7 +16,6 @@ Offsets are true character offsets into the original text, for highlighting.
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 import re
 import unicodedata
@@ -425,4 +424,6 @@ def read_dictionary(path: Path | None = None) -> tuple[str, ...]:
 
 
 def dictionary_digest(dictionary: tuple[str, ...]) -> str:
+    import hashlib  # 3 ms to import: a Latin query never asks
+
     return hashlib.sha256("\n".join(dictionary).encode()).hexdigest()[:12]
