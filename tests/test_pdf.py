@@ -580,3 +580,32 @@ def test_an_ingest_with_two_workers_reads_long_pdfs_as_one(tmp_path: Path, monke
     assert shared["2023-06-20-PV.pdf"] == 0
     assert len(one) > 500
     assert two == one
+
+
+# --- characters converted faster than pdfplumber does, and the same -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "pages"),
+    [
+        (PDFS / "i1040nr.pdf", (1, 2, 50)),
+        (PDFS / "federal-register-2020-17221.pdf", (1, 3)),
+        (DATA / "pdf" / "unst-fr_olap.pdf", (1, 5)),
+        (DATA / "pdf" / "unst-multi-column-2p.pdf", (1,)),
+        (DATA / "scans" / "zh-hans-report.pdf", (1,)),
+        (PDFS / "issue-336-example.pdf", (1,)),
+    ],
+)
+def test_characters_converted_faster_are_pdfplumbers_own(path: Path, pages: tuple[int, ...]) -> None:
+    import pdfplumber
+
+    from policy_search.documents.readers.pdf_chars import with_faster_chars
+
+    with pdfplumber.open(path) as theirs, pdfplumber.open(path) as ours:
+        for number in pages:
+            expected = theirs.pages[number - 1].objects
+            found = with_faster_chars(ours.pages[number - 1]).objects
+            assert type(ours.pages[number - 1]).__name__ == "_CharsFaster"
+            assert found.get("char") == expected.get("char")  # the rest is pdfplumber's own code
+            assert [list(c) for c in found.get("char", [])] == [list(c) for c in expected.get("char", [])]  # keys in order
+            assert {kind: len(objects) for kind, objects in found.items()} == {kind: len(objects) for kind, objects in expected.items()}

@@ -28,6 +28,7 @@ from policy_search.documents.readers import PdfError, PdfPasswordError
 from policy_search.documents.readers.fields import clean_title
 from policy_search.documents.readers.layout import row_text
 from policy_search.documents.readers.ocr import LOW_CONFIDENCE, OcrPage, OcrSettings, PdfPages
+from policy_search.documents.readers.pdf_chars import with_faster_chars
 from policy_search.documents.readers.text import PAGE_MARKER_ZH, PRINTED_NUMBER
 from policy_search.model import Page, Source
 
@@ -276,6 +277,7 @@ def _page_list(numbers: Sequence[int]) -> str:
 
 
 def _page_text(page: Any, number: int, by_ocr: PdfPages | None = None) -> PageText:
+    page = with_faster_chars(page)
     # Characters printed twice in one place (fake bold) count once; pdfplumber's own
     # dedupe_chars does this too but takes seconds a page.
     seen: set[tuple[str, int, int]] = set()
