@@ -222,7 +222,7 @@ def bench_ours(
     for name, query in (("cold_latin_s", "coordinated regional development"), ("cold_chinese_s", "区域协调发展")):
         # the interpreter running this script, so that no activated environment is needed
         runs = [measured([sys.executable, "-m", "policy_search", "search", query, "--index", str(index_path), "--limit", "10"])
-                for _ in range(3)]
+                for _ in range(7)]
         result[name] = round(statistics.median(r.seconds for r in runs), 2)
         peaks += [r.peak_mb for r in runs]
     result["peak_mb_search"] = round(max(peaks), 1)

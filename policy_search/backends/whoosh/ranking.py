@@ -206,6 +206,7 @@ class _Run:
         self._expansions: dict[tuple[Any, str, str | None], list[str]] = {}
         self._phrases: dict[tuple[str, tuple[str, ...]], Docs] = {}
         self._prefix_terms: dict[str, int] = {}
+        self._term_scores: dict[tuple[str, str], tuple[Docs, np.ndarray]] = {}
 
     # --- reading postings ---------------------------------------------------------------------
 
@@ -234,7 +235,18 @@ class _Run:
         return _Postings(ids, all_weights, blocks, np.array([b[0][0] for b in blocks], dtype=np.int64))
 
     def term_scores(self, fieldname: str, text: str, docs: Docs) -> np.ndarray:
-        """BM25F of a term in each of ``docs`` (0 where the passage lacks it)."""
+        """BM25F of a term in each of ``docs`` (0 where the passage lacks it); not to be
+        changed in place: a term the query holds in several places (a Chinese word is in its
+        AND, its optional side and its phrase) is scored once for the same passages."""
+        key = (fieldname, text)
+        known = self._term_scores.get(key)
+        if known is not None and known[0] is docs:
+            return known[1]
+        scores = self._term_scores_among(fieldname, text, docs)
+        self._term_scores[key] = (docs, scores)  # the passages kept too: their id stays theirs
+        return scores
+
+    def _term_scores_among(self, fieldname: str, text: str, docs: Docs) -> np.ndarray:
         postings = self.postings(fieldname, text)
         found, where = _positions_in(postings.ids, docs)
         scores = np.zeros(len(docs))
@@ -467,6 +479,8 @@ def _positions_in(sorted_ids: np.ndarray, docs: Docs) -> tuple[np.ndarray, np.nd
 
 
 def _member(docs: Docs, sorted_ids: np.ndarray) -> np.ndarray:
+    if docs is sorted_ids:  # a node's own matches, as scoring a query's top node asks
+        return np.ones(len(docs), dtype=bool)
     return _positions_in(sorted_ids, docs)[0]
 
 
@@ -528,9 +542,12 @@ def _decode_varints(data: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _intersection(parts: list[Docs]) -> Docs:
+    """Passages in every one of ``parts`` (each sorted, distinct): the shortest list looked up
+    in each longer one. np.intersect1d sorts both lists joined: 1.8 ms of a 14 ms Chinese
+    query at 100,000 passages, where the look-ups take a fifth of that."""
     found = None
     for part in sorted(parts, key=len):
-        found = part if found is None else np.intersect1d(found, part, assume_unique=True)
+        found = part if found is None else found[_member(found, part)]
         if not len(found):
             break
     return _EMPTY if found is None else found
