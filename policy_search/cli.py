@@ -92,6 +92,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
         policy-search run scripts/queries/regional-development.toml --format xlsx --out hits.xlsx
     """
     ctx.obj = {"debug": debug}
+    _Exit.at_once = ctx.invoked_subcommand in _READ_ONLY
 
 
 @contextmanager
@@ -128,6 +129,7 @@ def _run_ingest(
 ) -> Any:
     from policy_search.indexing.ingest import FileLimits, ingest
 
+    _Exit.at_once = False  # worker processes and files were opened: Python's own exit closes all
     show_bar = not silent and sys.stderr.isatty()
     bar: Any = None
 
@@ -435,5 +437,26 @@ def show(ctx: click.Context, doc_id: str, index_dir: Location | None, passage: i
             click.echo("")
 
 
+#: commands that leave nothing to close once their output is written
+_READ_ONLY = frozenset({"search", "docs", "show"})
+
+
+class _Exit:
+    """How this process ends. After a command of _READ_ONLY that built no index, it ends
+    without Python's teardown of every module and object: 15 ms of a 0.17 s search."""
+
+    at_once = False
+
+
 def main() -> None:
-    cli(prog_name="policy-search")
+    try:
+        cli(prog_name="policy-search")
+    except SystemExit as done:
+        if _Exit.at_once and (done.code is None or isinstance(done.code, int)):
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except OSError:
+                raise done from None  # a closed pipe: Python's exit reports it as it does
+            os._exit(done.code or 0)
+        raise

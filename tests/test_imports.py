@@ -58,3 +58,27 @@ def test_a_search_process_imports_only_what_a_search_needs(corpus_index: Path, q
     loaded = set(outcome["modules"])
     assert {name for name in NOT_FOR_A_SEARCH if name in loaded or any(m.startswith(name + ".") for m in loaded)} == set()
     assert outcome["real"] == [True] * 5, "each module is the real one once the import it stood in for is done"
+
+
+def test_a_search_process_ends_at_once_with_its_whole_output_and_its_status(corpus_index: Path) -> None:
+    """search, docs and show end without Python's teardown (cli.main): what they print must all
+    be there, through a pipe, with the exit status the contract gives."""
+
+    def command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "policy_search", *args, "--index", str(corpus_index)],
+                              capture_output=True, text=True, check=False)
+
+    everything = command("search", "development", "--limit", "1000", "--format", "json")
+    assert everything.returncode == 0
+    found = json.loads(everything.stdout)
+    assert found["total"] > 50 and len(found["hits"]) == found["total"]
+    assert found["hits"][-1]["doc_id"] and found["hits"][-1]["text"]
+    cited = command("search", "区域协调发展", "--limit", "3", "--format", "csv")
+    assert cited.returncode == 0 and len(cited.stdout.splitlines()) == 4  # a header and 3 rows
+    assert command("search", "xyzzyqq").returncode == 1
+    malformed = command("search", '"unbalanced')
+    assert malformed.returncode == 2 and malformed.stderr.startswith("Error: unbalanced quote")
+    listed = command("docs", "--format", "jsonl")
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 30
+    shown = command("show", "seeds/003_0eb8bb22131a727f", "--passage", "17")
+    assert shown.returncode == 0 and "coordinated regional development" in shown.stdout
