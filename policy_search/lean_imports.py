@@ -35,16 +35,14 @@ from contextlib import contextmanager
 from typing import Any
 
 
-def _urlretrieve(*args: Any, **kwargs: Any) -> Any:
-    from urllib.request import urlretrieve
+def _called_later(module: str, name: str) -> Any:
+    """A function that imports ``module`` when first called and calls its ``name``: a stand-in
+    for a name taken with ``from module import name`` while the stand-in module is in place."""
 
-    return urlretrieve(*args, **kwargs)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
-
-def _variations(*args: Any, **kwargs: Any) -> Any:
-    from whoosh.lang.morph_en import variations
-
-    return variations(*args, **kwargs)
+    return call
 
 
 def _module(name: str, **attributes: Any) -> types.ModuleType:
@@ -70,9 +68,9 @@ def _standing_in(modules: Mapping[str, types.ModuleType | None]) -> Iterator[Non
 def import_whoosh() -> None:
     """Import the Whoosh modules that import ``urllib.request``, ``asyncio`` and morph_en."""
     stand_ins = {
-        "urllib.request": _module("urllib.request", urlretrieve=_urlretrieve),
+        "urllib.request": _module("urllib.request", urlretrieve=_called_later("urllib.request", "urlretrieve")),
         "cached_property": _module("cached_property", cached_property=functools.cached_property),
-        "whoosh.lang.morph_en": _module("whoosh.lang.morph_en", variations=_variations),
+        "whoosh.lang.morph_en": _module("whoosh.lang.morph_en", variations=_called_later("whoosh.lang.morph_en", "variations")),
     }
     with _standing_in(stand_ins):
         importlib.import_module("whoosh.compat")
